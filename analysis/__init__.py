@@ -1,0 +1,1 @@
+"""Analysis: the Progressive Friday pattern (no LEAN imports here)."""

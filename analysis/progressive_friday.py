@@ -1,0 +1,169 @@
+"""ProgressiveFridayAnalysis: Tom King's Friday 0DTE pattern score and the parameters it unlocks.
+
+Six signals, each scored with the spec's thresholds (see :class:`core.settings.FridaySettings`).
+A signal whose data is missing is ``available=False`` with the reason and contributes 0: the
+score never rests on an invented number. Percentages are percent (0.5 = 0.5%).
+"""
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from core.market import Reading
+from core.settings import FridaySettings, ZeroDteParameters
+
+
+@dataclasses.dataclass(frozen=True)
+class Signal:
+    """One scored signal: its measured value (or why not), its points, and a label."""
+
+    name: str
+    reading: Reading
+    points: int
+    label: str = ""
+
+    @property
+    def available(self) -> bool:
+        return self.reading.available
+
+
+@dataclasses.dataclass(frozen=True)
+class FridayInputs:
+    """Measured values for one Friday bar; ``main.py`` fills what LEAN's data allows."""
+
+    gap_pct: Reading
+    volume_ratio: Reading
+    vix9d: Reading
+    vix: Reading
+    put_call_ratio: Reading
+    breadth: Reading
+    premarket_move_pct: Reading
+
+
+@dataclasses.dataclass(frozen=True)
+class FridayAnalysis:
+    time: datetime
+    score: float
+    is_progressive: bool
+    confidence: str
+    signals: tuple[Signal, ...]
+
+    def available_signals(self) -> list[str]:
+        return [s.name for s in self.signals if s.available]
+
+    def render(self) -> str:
+        """The spec's log block (only values that were measured are printed as numbers)."""
+        by_name = {s.name: s for s in self.signals}
+        return "\n".join([
+            "========================================",
+            "PROGRESSIVE FRIDAY DETECTED!" if self.is_progressive else "FRIDAY PATTERN (not progressive)",
+            "========================================",
+            f"Score: {self.score:g}/10",
+            f"Confidence: {self.confidence}",
+            f"Signals measured: {len(self.available_signals())}/{len(self.signals)}",
+            "Signals:",
+            f"- Gap: {by_name['gap'].reading.describe(unit='%')} ({by_name['gap'].points:+d})",
+            f"- Volume: {by_name['volume'].reading.describe(unit='x average')} ({by_name['volume'].points:+d})",
+            f"- VIX Structure: {by_name['vix_structure'].label} ({by_name['vix_structure'].points:+d})",
+            f"- P/C Ratio: {by_name['pc_ratio'].reading.describe()} ({by_name['pc_ratio'].points:+d})",
+            f"- Breadth: {by_name['breadth'].reading.describe()} ({by_name['breadth'].points:+d}, half weight)",
+            f"- Momentum: {by_name['momentum'].reading.describe(unit='%')} ({by_name['momentum'].points:+d}, half weight)",
+            "========================================",
+        ])
+
+
+class ProgressiveFridayAnalysis:
+    """Scores a Friday from its signals (spec: base 5, >= 7 progressive, >= 8 HIGH confidence)."""
+
+    def __init__(self, settings: FridaySettings) -> None:
+        self.settings = settings
+        self.pattern_history: list[FridayAnalysis] = []
+
+    def gap_signal(self, gap_pct: Reading) -> Signal:
+        s = self.settings
+        if gap_pct.value is None:
+            return Signal("gap", gap_pct, 0, "UNKNOWN")
+        size = abs(gap_pct.value)
+        points = 0
+        if s.gap_small_pct <= size <= s.gap_moderate_max_pct:
+            points = 2
+        elif size < s.gap_small_pct:
+            points = 1
+        elif size > s.gap_large_pct:
+            points = -1
+        return Signal("gap", gap_pct, points, "UP" if gap_pct.value > 0 else "DOWN")
+
+    def volume_signal(self, ratio: Reading) -> Signal:
+        s = self.settings
+        return Signal("volume", ratio, _tiered(ratio, s.volume_high_ratio, s.volume_elevated_ratio,
+                                              s.volume_low_ratio))
+
+    def vix_structure_signal(self, vix9d: Reading, vix: Reading) -> Signal:
+        if vix9d.value is None or vix.value is None or vix.value <= 0:
+            reason = vix9d.reason if vix9d.value is None else vix.reason or "VIX not positive"
+            return Signal("vix_structure", Reading.missing(reason), 0, "UNKNOWN")
+        ratio = vix9d.value / vix.value
+        reading = Reading(ratio, as_of=vix.as_of)
+        if ratio > self.settings.vix_backwardation:
+            return Signal("vix_structure", reading, 2, "BACKWARDATION")
+        if ratio < self.settings.vix_contango:
+            return Signal("vix_structure", reading, 1, "CONTANGO")
+        return Signal("vix_structure", reading, 0, "FLAT")
+
+    def put_call_signal(self, ratio: Reading) -> Signal:
+        s = self.settings
+        return Signal("pc_ratio", ratio, _tiered(ratio, s.pc_high, s.pc_elevated, s.pc_low))
+
+    def breadth_signal(self, adv_dec: Reading) -> Signal:
+        s = self.settings
+        return Signal("breadth", adv_dec, _tiered(adv_dec, s.breadth_strong, s.breadth_positive, s.breadth_weak))
+
+    def momentum_signal(self, move_pct: Reading) -> Signal:
+        s = self.settings
+        if move_pct.value is None:
+            return Signal("momentum", move_pct, 0)
+        size = abs(move_pct.value)
+        points = 0
+        if s.momentum_low_pct <= size <= s.momentum_high_pct:
+            points = 2
+        elif size > s.momentum_extreme_pct:
+            points = -1
+        return Signal("momentum", move_pct, points)
+
+    def score_progressive_setup(self, signals: tuple[Signal, ...]) -> float:
+        """Base score + main signals + half-weight breadth and momentum, clamped to 0-10."""
+        half = {"breadth", "momentum"}
+        total = self.settings.base_score + sum(
+            s.points * (0.5 if s.name in half else 1.0) for s in signals)
+        return min(10.0, max(0.0, total))
+
+    def analyze_friday_pattern(self, now: datetime, inputs: FridayInputs) -> FridayAnalysis:
+        """Score one Friday bar (the caller checks it is a Friday with a same-day expiry)."""
+        signals = (
+            self.gap_signal(inputs.gap_pct),
+            self.volume_signal(inputs.volume_ratio),
+            self.vix_structure_signal(inputs.vix9d, inputs.vix),
+            self.put_call_signal(inputs.put_call_ratio),
+            self.breadth_signal(inputs.breadth),
+            self.momentum_signal(inputs.premarket_move_pct),
+        )
+        score = self.score_progressive_setup(signals)
+        s = self.settings
+        confidence = "HIGH" if score >= s.high_confidence else "MEDIUM" if score >= s.progressive_threshold else "LOW"
+        return FridayAnalysis(now, score, score >= s.progressive_threshold, confidence, signals)
+
+    def get_enhanced_0dte_parameters(self, is_progressive: bool) -> ZeroDteParameters:
+        return self.settings.zero_dte(is_progressive)
+
+
+def _tiered(reading: Reading, high: float, elevated: float, low: float) -> int:
+    """+2 above ``high``, +1 above ``elevated``, -1 below ``low``, else 0 (0 when unavailable)."""
+    if reading.value is None:
+        return 0
+    if reading.value > high:
+        return 2
+    if reading.value > elevated:
+        return 1
+    if reading.value < low:
+        return -1
+    return 0

@@ -1,0 +1,233 @@
+"""Plain market values built once per bar from LEAN's slice; every component reads only these.
+
+Prices are per share (an option's price per share, not per contract). Times are New York wall-clock
+``datetime`` values, as LEAN's ``self.time`` gives them in an algorithm whose time zone is New York.
+A value the data cannot give is a :class:`Reading` that says why it is unavailable: nothing here
+invents a number.
+"""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime, timedelta
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.float64]
+
+
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    """A measured value, or the reason it could not be measured."""
+
+    value: float | None
+    reason: str = ""
+    as_of: datetime | None = None
+
+    @property
+    def available(self) -> bool:
+        return self.value is not None
+
+    @staticmethod
+    def missing(reason: str) -> Reading:
+        return Reading(None, reason, None)
+
+    def describe(self, digits: int = 2, unit: str = "") -> str:
+        """The value with its unit, or "unavailable (reason)" (never a number that was not measured)."""
+        return f"{self.value:.{digits}f}{unit}" if self.value is not None else f"unavailable ({self.reason})"
+
+
+@dataclasses.dataclass(frozen=True)
+class ContractSpec:
+    """One listed option contract, identified the way a broker and a trader would."""
+
+    underlying: str
+    root: str
+    expiry: date
+    strike: float
+    is_call: bool
+    multiplier: float
+
+    def describe(self) -> str:
+        right = "C" if self.is_call else "P"
+        return f"{self.root} {self.expiry.isoformat()} {self.strike:g}{right}"
+
+
+@dataclasses.dataclass(frozen=True)
+class ChainColumns:
+    """An option chain as aligned column arrays (one row per contract) for vectorised work.
+
+    ``bid``/``ask``/``last`` are per share and NaN where the data has none; ``volume`` is today's
+    contracts traded, ``open_interest`` contracts. ``lean_iv`` is LEAN's own model IV (NaN when
+    LEAN has none), kept only as a marked fallback.
+    """
+
+    contracts: tuple[ContractSpec, ...]
+    strike: FloatArray
+    expiry: NDArray[np.datetime64]
+    is_call: NDArray[np.bool_]
+    bid: FloatArray
+    ask: FloatArray
+    last: FloatArray
+    volume: FloatArray
+    open_interest: FloatArray
+    multiplier: FloatArray
+    lean_iv: FloatArray
+
+    def __len__(self) -> int:
+        return len(self.contracts)
+
+    @staticmethod
+    def empty() -> ChainColumns:
+        nothing = np.empty(0, dtype=np.float64)
+        return ChainColumns(
+            contracts=(), strike=nothing, expiry=np.empty(0, dtype="datetime64[D]"),
+            is_call=np.empty(0, dtype=np.bool_), bid=nothing, ask=nothing, last=nothing,
+            volume=nothing, open_interest=nothing, multiplier=nothing, lean_iv=nothing)
+
+    @staticmethod
+    def from_rows(contracts: list[ContractSpec], quotes: list[tuple[float, float, float, float, float, float]]
+                  ) -> ChainColumns:
+        """Build from per-contract quote tuples ``(bid, ask, last, volume, open_interest, lean_iv)``."""
+        if not contracts:
+            return ChainColumns.empty()
+        table = np.asarray(quotes, dtype=np.float64).reshape(len(contracts), 6)
+        return ChainColumns(
+            contracts=tuple(contracts),
+            strike=np.fromiter((c.strike for c in contracts), np.float64, len(contracts)),
+            expiry=np.array([c.expiry for c in contracts], dtype="datetime64[D]"),
+            is_call=np.fromiter((c.is_call for c in contracts), np.bool_, len(contracts)),
+            bid=table[:, 0], ask=table[:, 1], last=table[:, 2], volume=table[:, 3],
+            open_interest=table[:, 4],
+            multiplier=np.fromiter((c.multiplier for c in contracts), np.float64, len(contracts)),
+            lean_iv=table[:, 5])
+
+    def expiries(self) -> list[date]:
+        """Distinct expiries present in the chain, ascending."""
+        return [d.astype(date) for d in np.unique(self.expiry)]
+
+    def has_expiry(self, day: date) -> bool:
+        return bool(np.any(self.expiry == np.datetime64(day, "D")))
+
+
+@dataclasses.dataclass(frozen=True)
+class SeriesState:
+    """The latest real (not fill-forward) data seen for one price series today."""
+
+    name: str
+    price: Reading
+    day_open: Reading
+    previous_close: Reading
+    bid: float = float("nan")
+    ask: float = float("nan")
+    volume_today: float = 0.0
+
+    @property
+    def available(self) -> bool:
+        return self.price.available
+
+    def move_from_open_pct(self) -> Reading:
+        """Percent move from today's first regular-session price, or why it is unknown."""
+        if self.price.value is None:
+            return Reading.missing(f"{self.name} price {self.price.reason}")
+        if self.day_open.value is None or self.day_open.value <= 0:
+            return Reading.missing(f"{self.name} open {self.day_open.reason or 'not positive'}")
+        move = (self.price.value - self.day_open.value) / self.day_open.value * 100.0
+        return Reading(move, as_of=self.price.as_of)
+
+
+@dataclasses.dataclass(frozen=True)
+class BookPosition:
+    """A holding: signed quantity in contracts/shares and the multiplier that makes it dollars."""
+
+    name: str
+    quantity: float
+    multiplier: float
+    contract: ContractSpec | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class MarketSnapshot:
+    """Everything the components see about one bar."""
+
+    time: datetime
+    market_open: bool
+    underlying: SeriesState
+    vix: SeriesState
+    vix9d: SeriesState
+    future: SeriesState
+    chain: ChainColumns
+    positions: tuple[BookPosition, ...]
+    portfolio_value: float
+
+    @property
+    def today(self) -> date:
+        return self.time.date()
+
+    def is_friday(self) -> bool:
+        """Friday on the New York calendar (the caller's clock is New York time)."""
+        return self.time.weekday() == 4
+
+    def has_same_day_expiry(self) -> bool:
+        return self.chain.has_expiry(self.today)
+
+
+class SeriesTracker:
+    """Keeps, per series, the last real bar, today's open and the previous session's close.
+
+    LEAN fills bars forward when a series has no data; ``main.py`` feeds only real bars here, so a
+    series with no data today reads "no data today" instead of yesterday's price.
+    """
+
+    def __init__(self, name: str, stale_after: timedelta) -> None:
+        self.name = name
+        self.stale_after = stale_after
+        self._day: date | None = None
+        self._open: float | None = None
+        self._last: float | None = None
+        self._last_time: datetime | None = None
+        self._previous_close: float | None = None
+        self._bid = float("nan")
+        self._ask = float("nan")
+        self._volume = 0.0
+        self.days_with_data: set[date] = set()
+
+    def record(self, when: datetime, price: float, bid: float = float("nan"), ask: float = float("nan"),
+               volume: float = 0.0) -> None:
+        """Record one real bar (its close as ``price``); ignores non-finite or non-positive prices."""
+        if not np.isfinite(price) or price <= 0:
+            return
+        self._roll_day(when.date())
+        if self._open is None:
+            self._open = price
+        self._last, self._last_time = price, when
+        self._bid, self._ask = bid, ask
+        self._volume += volume if np.isfinite(volume) else 0.0
+        self.days_with_data.add(when.date())
+
+    def set_previous_close(self, value: float | None) -> None:
+        """The previous regular session's close from LEAN history (None when history has none)."""
+        self._previous_close = value if value is not None and np.isfinite(value) and value > 0 else None
+
+    def _roll_day(self, day: date) -> None:
+        if self._day == day:
+            return
+        if self._day is not None and self._last is not None:
+            self._previous_close = self._last
+        self._day, self._open, self._volume = day, None, 0.0
+
+    def state(self, now: datetime) -> SeriesState:
+        """What is known at ``now``; a price older than ``stale_after`` or from another day is unavailable."""
+        self._roll_day(now.date())
+        prev = Reading(self._previous_close) if self._previous_close is not None else Reading.missing(
+            "no previous close known")
+        if self._last is None or self._last_time is None:
+            price = Reading.missing("no data received")
+        elif self._last_time.date() != now.date():
+            price = Reading.missing(f"no data today (last {self._last_time:%Y-%m-%d %H:%M})")
+        elif now - self._last_time > self.stale_after:
+            price = Reading.missing(f"stale since {self._last_time:%H:%M}")
+        else:
+            price = Reading(self._last, as_of=self._last_time)
+        day_open = Reading(self._open) if self._open is not None else Reading.missing("no data today")
+        return SeriesState(self.name, price, day_open, prev, self._bid, self._ask, self._volume)

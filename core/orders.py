@@ -1,0 +1,62 @@
+"""Order intents: what a strategy wants to trade, before the single gate in ``main.py`` decides.
+
+Every order the algorithm could send (entries, exits, hedges) is first an :class:`OrderIntent`.
+``main.py`` asks ``ManualModeFallback`` whether it may go to the broker; if not, the very same
+intent becomes a logged suggestion a human can act on.
+"""
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+from core.market import ContractSpec
+
+
+@dataclasses.dataclass(frozen=True)
+class OrderLeg:
+    """One leg: a contract (or a plain ticker for stock/futures) and a signed quantity per unit.
+
+    ``bid``/``ask`` are the quotes (per share) when the intent was made, for the suggestion text.
+    """
+
+    name: str
+    quantity: int
+    contract: ContractSpec | None = None
+    bid: float = float("nan")
+    ask: float = float("nan")
+
+    @property
+    def side(self) -> str:
+        return "BUY" if self.quantity > 0 else "SELL"
+
+    def label(self) -> str:
+        """How a trader reads the instrument: the contract (root, expiry, strike, right) or the ticker."""
+        return self.contract.describe() if self.contract is not None else self.name
+
+
+@dataclasses.dataclass(frozen=True)
+class OrderIntent:
+    """A complete order a strategy wants: legs, units, a limit and the trade plan around it.
+
+    ``limit_price`` is the net price per share of one unit (positive = debit, negative = credit,
+    LEAN's combo convention); ``None`` means a market order, which the gate only allows for single
+    legs. ``max_loss`` is in account currency for the whole order, ``None`` when unbounded.
+    """
+
+    strategy: str
+    legs: tuple[OrderLeg, ...]
+    units: int
+    limit_price: float | None
+    created: datetime
+    signals: tuple[str, ...] = ()
+    profit_target: float | None = None
+    stop_loss: float | None = None
+    max_loss: float | None = None
+    reduces_only: bool = False
+
+    def contracts_total(self) -> int:
+        """Contracts across all legs for the whole order (for per-order size limits)."""
+        return sum(abs(leg.quantity) for leg in self.legs) * self.units
+
+    def describe_legs(self) -> str:
+        return ", ".join(f"{leg.side} {abs(leg.quantity) * self.units} {leg.label()}" for leg in self.legs)

@@ -1,0 +1,393 @@
+"""Tom King options framework on LEAN: the only file that talks to LEAN.
+
+``initialize`` reads the LEAN parameters into one typed settings object, subscribes the underlying
+(SPX index with SPXW weeklies by default, or an equity such as SPY), its option chain (weeklies and
+0DTE included), VIX, VIX9D and the E-mini S&P 500 future with extended hours, and builds the five
+components. Each bar, ``on_data`` turns the slice into plain values once and runs the spec's order of
+work: health check, Progressive Friday, Greeks monitor, Section 9B. Every order goes through
+:meth:`TomKingFramework.submit_order`, the single gate that asks ManualModeFallback first.
+"""
+from __future__ import annotations
+
+# region imports
+from AlgorithmImports import *
+# endregion
+import builtins
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from analysis.progressive_friday import FridayAnalysis, FridayInputs, ProgressiveFridayAnalysis
+from core.market import ChainColumns, MarketSnapshot, ContractSpec, BookPosition, Reading, SeriesTracker
+from core.orders import OrderIntent
+from core.settings import Settings, load_settings
+from risk.greeks_monitor import ContractGreeks, GreeksMonitor, PortfolioGreeks
+from risk.manual_mode import Effects, ManualModeFallback
+from strategies.section9b import Section9BStrategies
+
+STALE_AFTER = timedelta(minutes=5)
+
+
+class TomKingFramework(QCAlgorithm):
+    """One algorithm wiring ManualModeFallback, TastytradeWebSocket, GreeksMonitor,
+    ProgressiveFridayAnalysis and Section9BStrategies into LEAN's event handlers."""
+
+    def initialize(self) -> None:
+        self.cfg: Settings = load_settings(self._read_parameter)
+        universe = self.cfg.universe
+        self.set_start_date(universe.start_date.year, universe.start_date.month, universe.start_date.day)
+        self.set_end_date(universe.end_date.year, universe.end_date.month, universe.end_date.day)
+        self.set_cash(universe.cash)
+        self.set_time_zone(TimeZones.NEW_YORK)
+        if universe.brokerage_model == "tastytrade":
+            self.set_brokerage_model(BrokerageName.TASTYTRADE, AccountType.MARGIN)
+        self._subscribe()
+        self._build_components()
+        self.log(f"[OK] All critical features initialized: {universe.underlying} ({universe.underlying_type}) "
+                 f"options {universe.option_ticker}, {universe.start_date}..{universe.end_date}")
+
+    # --- set-up ---------------------------------------------------------------------------
+
+    def _read_parameter(self, name: str) -> str | None:
+        value = self.get_parameter(name)
+        return None if value is None else str(value)
+
+    def _subscribe(self) -> None:
+        universe = self.cfg.universe
+        if universe.underlying_type == "index":
+            self.underlying_symbol = self.add_index(universe.underlying, Resolution.MINUTE).symbol
+            option = self.add_index_option(self.underlying_symbol, universe.option_ticker, Resolution.MINUTE)
+        else:
+            self.underlying_symbol = self.add_equity(universe.underlying, Resolution.MINUTE).symbol
+            option = self.add_option(self.underlying_symbol, universe.option_ticker, Resolution.MINUTE)
+        strikes, days = universe.strikes_around_atm, universe.max_expiry_days
+        option.set_filter(lambda u: u.include_weeklys().strikes(-strikes, strikes).expiration(0, days))
+        self.option_symbol = option.symbol
+        self.vix_symbol = self.add_index("VIX", Resolution.MINUTE).symbol
+        self.vix9d_symbol = self.add_index("VIX9D", Resolution.MINUTE).symbol
+        self.future: Future | None = None
+        if universe.futures_enabled:
+            self.future = self.add_future(
+                Futures.Indices.SP_500_E_MINI, Resolution.MINUTE, extended_market_hours=True,
+                data_mapping_mode=DataMappingMode.OPEN_INTEREST,
+                data_normalization_mode=DataNormalizationMode.RAW, contract_depth_offset=0)
+            self.future.set_filter(0, 182)
+        self.set_benchmark(self.underlying_symbol)
+
+    def _build_components(self) -> None:
+        self.trackers = {
+            "underlying": SeriesTracker(self.cfg.universe.underlying, STALE_AFTER),
+            "vix": SeriesTracker("VIX", STALE_AFTER),
+            "vix9d": SeriesTracker("VIX9D", STALE_AFTER),
+            "future": SeriesTracker("ES", STALE_AFTER),
+        }
+        self._contracts: dict[Symbol, ContractSpec] = {}
+        self._symbols: dict[ContractSpec, Symbol] = {}
+        self._chain_quotes_today = 0
+        self._day: date | None = None
+        self._last_messages: dict[str, str] = {}
+        self._friday: FridayAnalysis | None = None
+        self.manual_mode = ManualModeFallback(
+            self.cfg.manual, Effects(log=self.log, cancel_open_orders=self._cancel_open_orders, alert=self._alert))
+        self.greeks_monitor = GreeksMonitor(
+            self.cfg.greeks, on_multiple_breaches=self._greeks_breach, log=self.log)
+        self.progressive_friday = ProgressiveFridayAnalysis(self.cfg.friday)
+        self.section9b = Section9BStrategies(self.cfg.section9b)
+        self.websocket: Any = None
+        if self.live_mode:
+            self._start_stream()
+        else:
+            self.log("WebSocket streaming disabled in backtest mode")
+
+    def _start_stream(self) -> None:
+        from streaming import TastytradeWebSocket  # imported only in live mode
+
+        symbols = [self.cfg.universe.underlying, "VIX", "VIX9D"]
+        self.websocket = TastytradeWebSocket.from_settings(self.cfg.streaming, symbols)
+        self.websocket.connect()
+        self.log(f"[WebSocket] streaming started for {', '.join(symbols)}")
+
+    # --- effects handed to components -------------------------------------------------------
+
+    def _cancel_open_orders(self) -> None:
+        self.transactions.cancel_open_orders()
+
+    def _alert(self, subject: str, body: str) -> None:
+        """Alert through LEAN's notify (delivered by QuantConnect cloud live); always logged."""
+        self.log(f"[ALERT] {subject}: {body}")
+
+    def _greeks_breach(self, reason: str) -> None:
+        self.manual_mode.activate_manual_mode(reason, self.time)
+
+    # --- per bar ----------------------------------------------------------------------------
+
+    def on_data(self, slice: Slice) -> None:
+        """Run one bar; an unexpected error halts automation (fail closed) instead of crashing LEAN."""
+        try:
+            self._on_bar(slice)
+        except builtins.Exception as exc:  # noqa: BLE001 - any bug here must stop trading, not the algorithm
+            self.error(f"on_data failed at {self.time}: {exc!r}")
+            self.manual_mode.activate_manual_mode(f"Internal error in on_data: {exc!r}", self.time)
+
+    def _on_bar(self, slice: Slice) -> None:
+        now = self.time
+        if self._day != now.date():
+            self._start_day(now.date())
+        self._record_series(slice, now)
+        chain, lean_greeks = self._chain_columns(slice)
+        snap = self._snapshot(now, chain)
+        book = self.greeks_monitor.calculate_portfolio_greeks(snap.positions, lean_greeks)
+        delta = book.delta_reading() if snap.positions else Reading(0.0)
+        self.manual_mode.check_automation_health(now, snap.vix.price, delta)
+        if snap.is_friday() and snap.has_same_day_expiry():
+            self._run_friday(snap)
+        if snap.positions:
+            self._run_greeks(snap, lean_greeks)
+        self._run_section9b(snap)
+
+    def _start_day(self, day: date) -> None:
+        if self._day is not None:
+            self._report_day(self._day)
+        self._day, self._chain_quotes_today, self._friday = day, 0, None
+        self.trackers["underlying"].set_previous_close(self._previous_close(self.underlying_symbol))
+
+    def _previous_close(self, symbol: Symbol) -> float | None:
+        """The last daily close before today from LEAN history, None when history has none."""
+        frame = self.history(symbol, 2, Resolution.DAILY)
+        if frame is None or frame.empty or "close" not in frame:
+            return None
+        closes = frame["close"]
+        return float(closes.iloc[-1])
+
+    def _record_series(self, slice: Slice, now: datetime) -> None:
+        """Feed real (not fill-forward) bars to the trackers."""
+        sources = [("underlying", self.underlying_symbol), ("vix", self.vix_symbol), ("vix9d", self.vix9d_symbol)]
+        if self.future is not None and self.future.mapped is not None:
+            sources.append(("future", self.future.mapped))
+        for name, symbol in sources:
+            if not slice.bars.contains_key(symbol):
+                continue
+            bar = slice.bars[symbol]
+            if bar.is_fill_forward:
+                continue
+            bid = ask = float("nan")
+            if slice.quote_bars.contains_key(symbol):
+                quote = slice.quote_bars[symbol]
+                bid = float(quote.bid.close) if quote.bid is not None else bid
+                ask = float(quote.ask.close) if quote.ask is not None else ask
+            self.trackers[name].record(now, float(bar.close), bid, ask, float(bar.volume))
+
+    def _chain_columns(self, slice: Slice) -> tuple[ChainColumns, dict[ContractSpec, ContractGreeks]]:
+        """The option chain as column arrays, plus LEAN's model Greeks for contracts we hold."""
+        chain = slice.option_chains.get(self.option_symbol)
+        if chain is None:
+            return ChainColumns.empty(), {}
+        contracts: list[ContractSpec] = []
+        quotes: list[tuple[float, float, float, float, float, float]] = []
+        held: dict[ContractSpec, ContractGreeks] = {}
+        for lean_contract in chain:
+            contract = self._contract_for(lean_contract)
+            contracts.append(contract)
+            quotes.append(_quote_row(lean_contract))
+            if self.portfolio[lean_contract.symbol].invested:
+                held[contract] = _lean_greeks(lean_contract)
+        self._chain_quotes_today += len(contracts)
+        return ChainColumns.from_rows(contracts, quotes), held
+
+    def _contract_for(self, lean_contract: Any) -> ContractSpec:
+        symbol = lean_contract.symbol
+        known = self._contracts.get(symbol)
+        if known is None:
+            multiplier = float(self.securities[symbol].symbol_properties.contract_multiplier)
+            known = ContractSpec(
+                underlying=self.cfg.universe.underlying, root=self.cfg.universe.option_ticker,
+                expiry=lean_contract.expiry.date(), strike=float(lean_contract.strike),
+                is_call=lean_contract.right == OptionRight.CALL, multiplier=multiplier)
+            self._contracts[symbol], self._symbols[known] = known, symbol
+        return known
+
+    def _positions(self) -> tuple[BookPosition, ...]:
+        held = []
+        for holding in self.portfolio.values():
+            if not holding.invested:
+                continue
+            symbol = holding.symbol
+            multiplier = float(self.securities[symbol].symbol_properties.contract_multiplier)
+            held.append(BookPosition(str(symbol), float(holding.quantity), multiplier, self._contracts.get(symbol)))
+        return tuple(held)
+
+    def _snapshot(self, now: datetime, chain: ChainColumns) -> MarketSnapshot:
+        states = {name: tracker.state(now) for name, tracker in self.trackers.items()}
+        return MarketSnapshot(
+            time=now, market_open=self.securities[self.underlying_symbol].exchange.exchange_open,
+            underlying=states["underlying"], vix=states["vix"], vix9d=states["vix9d"], future=states["future"],
+            chain=chain, positions=self._positions(), portfolio_value=float(self.portfolio.total_portfolio_value))
+
+    # --- the four stages ----------------------------------------------------------------------
+
+    def _run_friday(self, snap: MarketSnapshot) -> None:
+        inputs = FridayInputs(
+            gap_pct=_gap_pct(snap),
+            volume_ratio=Reading.missing("opening-volume baseline not measured yet"),
+            vix9d=snap.vix9d.price, vix=snap.vix.price,
+            put_call_ratio=_put_call_ratio(snap.chain),
+            breadth=Reading.missing("advance/decline data not subscribed yet"),
+            premarket_move_pct=Reading.missing("E-mini pre-market move not measured yet"))
+        analysis = self.progressive_friday.analyze_friday_pattern(snap.time, inputs)
+        if self._friday is None or analysis.score != self._friday.score:
+            self.log(analysis.render())
+            if analysis.is_progressive:
+                params = self.progressive_friday.get_enhanced_0dte_parameters(True)
+                self.log(f"[Progressive Friday] Adjusting parameters: {params}")
+        self._friday = analysis
+
+    def _run_greeks(self, snap: MarketSnapshot, greeks: dict[ContractSpec, ContractGreeks]) -> None:
+        book, alerts = self.greeks_monitor.monitor_greeks_limits(snap.positions, greeks)
+        if alerts:
+            for hedge in self.greeks_monitor.suggest_hedge(book, self.cfg.universe.underlying):
+                self._log_once("hedge", f"[HEDGE SUGGESTION] {hedge}")
+        if snap.time.minute % self.cfg.greeks.plot_every_minutes == 0:
+            self._plot_greeks(book)
+
+    def _plot_greeks(self, book: PortfolioGreeks) -> None:
+        self.plot("Portfolio Greeks", "Delta (shares)", book.delta_shares)
+        self.plot("Portfolio Greeks", "Gamma (shares/$)", book.gamma_shares)
+        self.plot("Portfolio Greeks", "Theta ($/day)", book.theta_dollars_per_day)
+        self.plot("Portfolio Greeks", "Vega ($/vol pt)", book.vega_dollars_per_point)
+
+    def _run_section9b(self, snap: MarketSnapshot) -> None:
+        verdicts, opportunities = self.section9b.analyze_all_section9b(snap)
+        for verdict in verdicts:
+            self._log_once(f"s9b:{verdict.strategy}", f"[Section 9B] {verdict.strategy}: {verdict.reason}")
+        if opportunities and opportunities[0].score >= self.cfg.section9b.execute_min_score:
+            self.log(f"[Section 9B] Best opportunity: {opportunities[0].strategy} (Score: {opportunities[0].score})")
+
+    def _log_once(self, key: str, message: str) -> None:
+        """Log a recurring status line only when it changes (minute bars would repeat it 390 times)."""
+        if self._last_messages.get(key) != message:
+            self._last_messages[key] = message
+            self.log(message)
+
+    # --- the single order gate ----------------------------------------------------------------
+
+    def submit_order(self, intent: OrderIntent) -> list[OrderTicket]:
+        """Every order goes through here: the fallback decides, refused orders become suggestions."""
+        allowed, why = self.manual_mode.allows(intent)
+        if allowed and len(intent.legs) > 1 and intent.limit_price is None:
+            allowed, why = False, "combo market orders are rejected by tastytrade; a limit is required"
+        if not allowed:
+            self.manual_mode.suggest_trade(intent, why, self.time)
+            return []
+        symbols = [self._leg_symbol(leg.contract, leg.name) for leg in intent.legs]
+        if len(intent.legs) == 1:
+            quantity = intent.legs[0].quantity * intent.units
+            if intent.limit_price is None:
+                return [self.market_order(symbols[0], quantity, tag=intent.strategy)]
+            return [self.limit_order(symbols[0], quantity, intent.limit_price, tag=intent.strategy)]
+        legs = [Leg.create(symbol, leg.quantity) for symbol, leg in zip(symbols, intent.legs)]
+        assert intent.limit_price is not None
+        return list(self.combo_limit_order(legs, intent.units, intent.limit_price, tag=intent.strategy))
+
+    def _leg_symbol(self, contract: ContractSpec | None, name: str) -> Symbol:
+        if contract is not None:
+            return self._symbols[contract]
+        return self.securities[name].symbol
+
+    # --- events ---------------------------------------------------------------------------------
+
+    def on_order_event(self, order_event: OrderEvent) -> None:
+        status = "INVALID" if order_event.status == OrderStatus.INVALID else str(order_event.status)
+        self.manual_mode.on_order_event(status, str(order_event.message), self.time)
+
+    def on_command(self, data: Any) -> bool | None:
+        """Live commands (``lean live command``): resume, manual, status."""
+        command = _command_field(data, "command")
+        if command == "status":
+            self.log(f"[STATUS] {self.manual_mode.status()}")
+            return True
+        if command == "manual":
+            reason = _command_field(data, "reason") or "halted by command"
+            self.manual_mode.activate_manual_mode(f"Manual command: {reason}", self.time)
+            return True
+        if command == "resume":
+            self.log(self.manual_mode.resume(self.time, by="live command"))
+            return True
+        self.log(f"[COMMAND] unknown command {command!r}; expected resume, manual or status")
+        return False
+
+    def on_end_of_algorithm(self) -> None:
+        if self._day is not None:
+            self._report_day(self._day)
+        for tracker in self.trackers.values():
+            days = sorted(tracker.days_with_data)
+            seen = ", ".join(d.isoformat() for d in days) if days else "none"
+            self.log(f"[DATA] {tracker.name}: days with data: {seen}")
+        self.log(f"[STATUS] {self.manual_mode.status()}")
+        if self.websocket is not None:
+            self.websocket.close()
+
+    def _report_day(self, day: date) -> None:
+        """Say which series had no data on ``day`` (their analysis was skipped, nothing invented)."""
+        missing = [t.name for t in self.trackers.values() if day not in t.days_with_data]
+        if missing:
+            self.log(f"[DATA] {day}: no data for {', '.join(missing)}; signals needing them were unavailable")
+        if self._chain_quotes_today == 0:
+            self.log(f"[DATA] {day}: no {self.cfg.universe.option_ticker} option chain data")
+
+
+# --- plain helpers (no state) --------------------------------------------------------------------
+
+def _positive_or_nan(value: Any) -> float:
+    number = float(value)
+    return number if number > 0 else float("nan")
+
+
+def _quote_row(contract: Any) -> tuple[float, float, float, float, float, float]:
+    """(bid, ask, last, volume, open interest, LEAN IV) with zero/missing prices as NaN (a zero bid is kept)."""
+    bid = float(contract.bid_price)
+    return (bid if bid >= 0 else float("nan"), _positive_or_nan(contract.ask_price),
+            _positive_or_nan(contract.last_price), float(contract.volume), float(contract.open_interest),
+            _positive_or_nan(contract.implied_volatility))
+
+
+def _lean_greeks(contract: Any) -> ContractGreeks:
+    """LEAN's model Greeks for one contract in our units (theta per day, vega/rho per point)."""
+    greeks = contract.greeks
+    return ContractGreeks(float(greeks.delta), float(greeks.gamma), float(greeks.theta_per_day),
+                          float(greeks.vega), float(greeks.rho), source="lean-model")
+
+
+def _gap_pct(snap: MarketSnapshot) -> Reading:
+    """Today's first regular-session price vs the previous session's close, in percent."""
+    prev, today = snap.underlying.previous_close, snap.underlying.day_open
+    if prev.value is None:
+        return Reading.missing(prev.reason)
+    if today.value is None:
+        return Reading.missing(f"today's open: {today.reason}")
+    return Reading((today.value - prev.value) / prev.value * 100.0)
+
+
+def _put_call_ratio(chain: ChainColumns) -> Reading:
+    """Today's put volume over call volume across the subscribed chain."""
+    calls = float(chain.volume[chain.is_call].sum()) if len(chain) else 0.0
+    puts = float(chain.volume[~chain.is_call].sum()) if len(chain) else 0.0
+    if calls <= 0:
+        return Reading.missing("no call volume in the chain yet")
+    return Reading(puts / calls)
+
+
+def _command_field(data: Any, key: str) -> str | None:
+    """Read one field of a LEAN command payload (a dynamic object, a dict or a JSON string)."""
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return None
+    if isinstance(data, dict):
+        value = data.get(key)
+    else:
+        try:
+            value = getattr(data, key)
+        except builtins.Exception:  # noqa: BLE001 - LEAN's dynamic object raises on a missing member
+            value = None
+    return None if value is None else str(value)

@@ -1,0 +1,523 @@
+"""A LEAN double: just enough of QCAlgorithm and its types to run ``main.py`` without LEAN.
+
+:func:`install` registers a module named ``AlgorithmImports`` built from this file, so
+``from AlgorithmImports import *`` in ``main.py`` binds these classes. The double implements what
+``main.py`` uses, with LEAN's semantics (fill-forward flags, option chains keyed by the canonical
+symbol, combo limit orders, order events); any other LEAN member raises
+:class:`NotImplementedInDouble` naming it, never a silent ``None``. The offline replay runner
+grows from here.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import sys
+import types
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+
+class NotImplementedInDouble(NotImplementedError):
+    """``main.py`` used a LEAN member the double does not implement."""
+
+
+class _Strict:
+    """Base for double objects: a missing member fails loudly with its qualified name."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        lean_type = next(c.__name__ for c in type(self).__mro__ if c.__module__ == __name__)
+        raise NotImplementedInDouble(f"LEAN double does not implement {lean_type}.{name}")
+
+
+# --- enums and constants ------------------------------------------------------------------------
+
+class Resolution(enum.Enum):
+    TICK = 0
+    SECOND = 1
+    MINUTE = 2
+    HOUR = 3
+    DAILY = 4
+
+
+class SecurityType(enum.Enum):
+    EQUITY = 1
+    OPTION = 2
+    FUTURE = 5
+    INDEX = 10
+    INDEX_OPTION = 11
+
+
+class OptionRight(enum.Enum):
+    CALL = 0
+    PUT = 1
+
+
+class OrderStatus(enum.Enum):
+    NEW = 0
+    SUBMITTED = 1
+    PARTIALLY_FILLED = 2
+    FILLED = 3
+    CANCELED = 5
+    NONE = 6
+    INVALID = 7
+    CANCEL_PENDING = 8
+    UPDATE_SUBMITTED = 9
+
+
+class BrokerageName(enum.Enum):
+    DEFAULT = 0
+    TASTYTRADE = 32
+
+
+class AccountType(enum.Enum):
+    MARGIN = 0
+    CASH = 1
+
+
+class DataMappingMode(enum.Enum):
+    LAST_TRADING_DAY = 0
+    FIRST_DAY_MONTH = 1
+    OPEN_INTEREST = 2
+
+
+class DataNormalizationMode(enum.Enum):
+    RAW = 0
+    BACKWARDS_RATIO = 4
+
+
+class TimeZones:
+    NEW_YORK = "America/New_York"
+
+
+class Futures:
+    class Indices:
+        SP_500_E_MINI = "ES"
+        MICRO_SP_500_E_MINI = "MES"
+
+
+# --- symbols and data ---------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Symbol:
+    """Hashable identity of a security; options carry expiry, strike and right."""
+
+    value: str
+    security_type: SecurityType
+    underlying: Symbol | None = None
+    expiry: date | None = None
+    strike: float | None = None
+    right: OptionRight | None = None
+
+    def __str__(self) -> str:
+        return self.value
+
+    @property
+    def canonical(self) -> Symbol:
+        return self if self.expiry is None else dataclasses.replace(self, expiry=None, strike=None, right=None)
+
+
+def option_symbol(root: str, underlying: Symbol, expiry: date, strike: float, right: OptionRight,
+                  security_type: SecurityType = SecurityType.INDEX_OPTION) -> Symbol:
+    """An option contract symbol, named like LEAN's OSI-style value (``SPXW  210108C03700000``)."""
+    value = f"{root:<6}{expiry:%y%m%d}{'C' if right is OptionRight.CALL else 'P'}{round(strike * 1000):08d}"
+    return Symbol(value, security_type, underlying, expiry, strike, right)
+
+
+class TradeBar(_Strict):
+    def __init__(self, symbol: Symbol, time: datetime, open: float, high: float, low: float, close: float,
+                 volume: float = 0.0, is_fill_forward: bool = False) -> None:
+        self.symbol, self.time = symbol, time
+        self.open, self.high, self.low, self.close, self.volume = open, high, low, close, volume
+        self.is_fill_forward = is_fill_forward
+
+
+class Bar(_Strict):
+    def __init__(self, close: float) -> None:
+        self.open = self.high = self.low = self.close = close
+
+
+class QuoteBar(_Strict):
+    def __init__(self, symbol: Symbol, bid: float | None, ask: float | None, is_fill_forward: bool = False) -> None:
+        self.symbol = symbol
+        self.bid = Bar(bid) if bid is not None else None
+        self.ask = Bar(ask) if ask is not None else None
+        self.is_fill_forward = is_fill_forward
+
+
+class DataDictionary(_Strict):
+    """LEAN's ``TradeBars``/``QuoteBars``/``OptionChains``: keyed by symbol, ``get`` returns None."""
+
+    def __init__(self, items: dict[Symbol, Any] | None = None) -> None:
+        self._items = dict(items or {})
+
+    def contains_key(self, symbol: Symbol) -> bool:
+        return symbol in self._items
+
+    def __contains__(self, symbol: object) -> bool:
+        return symbol in self._items
+
+    def __getitem__(self, symbol: Symbol) -> Any:
+        return self._items[symbol]
+
+    def get(self, symbol: Symbol) -> Any:
+        return self._items.get(symbol)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class Greeks(_Strict):
+    def __init__(self, delta: float, gamma: float, theta_per_day: float, vega: float, rho: float) -> None:
+        self.delta, self.gamma, self.theta_per_day, self.vega, self.rho = delta, gamma, theta_per_day, vega, rho
+
+
+class OptionContract(_Strict):
+    """One contract in a chain with LEAN's fields (prices per share; 0 where LEAN has no quote)."""
+
+    def __init__(self, symbol: Symbol, bid_price: float = 0.0, ask_price: float = 0.0, last_price: float = 0.0,
+                 volume: float = 0.0, open_interest: float = 0.0, implied_volatility: float = 0.0,
+                 greeks: Greeks | None = None) -> None:
+        assert symbol.expiry is not None and symbol.strike is not None and symbol.right is not None
+        self.symbol = symbol
+        self.expiry = datetime.combine(symbol.expiry, datetime.min.time())
+        self.strike, self.right = symbol.strike, symbol.right
+        self.bid_price, self.ask_price, self.last_price = bid_price, ask_price, last_price
+        self.volume, self.open_interest, self.implied_volatility = volume, open_interest, implied_volatility
+        self._greeks = greeks
+
+    @property
+    def greeks(self) -> Greeks:
+        if self._greeks is None:
+            raise NotImplementedInDouble("LEAN double has no option price model: give the contract greeks")
+        return self._greeks
+
+
+class OptionChain(_Strict):
+    def __init__(self, canonical: Symbol, contracts: list[OptionContract]) -> None:
+        self.symbol, self._contracts = canonical, list(contracts)
+
+    def __iter__(self) -> Iterator[OptionContract]:
+        return iter(self._contracts)
+
+    def __len__(self) -> int:
+        return len(self._contracts)
+
+
+class Slice(_Strict):
+    def __init__(self, time: datetime, bars: list[TradeBar] | None = None, quotes: list[QuoteBar] | None = None,
+                 chains: list[OptionChain] | None = None) -> None:
+        self.time = time
+        self.bars = DataDictionary({b.symbol: b for b in bars or []})
+        self.quote_bars = DataDictionary({q.symbol: q for q in quotes or []})
+        self.option_chains = DataDictionary({c.symbol: c for c in chains or []})
+
+
+# --- securities, portfolio, orders ------------------------------------------------------------------
+
+class SymbolProperties(_Strict):
+    def __init__(self, contract_multiplier: float) -> None:
+        self.contract_multiplier = contract_multiplier
+
+
+class Exchange(_Strict):
+    def __init__(self) -> None:
+        self.exchange_open = True
+
+
+class OptionFilterUniverse(_Strict):
+    """Records the filter calls LEAN's universe would apply (for tests of the chain filter)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def _record(self, name: str, *args: Any) -> OptionFilterUniverse:
+        self.calls.append((name, args))
+        return self
+
+    def include_weeklys(self) -> OptionFilterUniverse:
+        return self._record("include_weeklys")
+
+    def strikes(self, min_strike: int, max_strike: int) -> OptionFilterUniverse:
+        return self._record("strikes", min_strike, max_strike)
+
+    def expiration(self, min_days: int, max_days: int) -> OptionFilterUniverse:
+        return self._record("expiration", min_days, max_days)
+
+
+class Security(_Strict):
+    def __init__(self, symbol: Symbol, multiplier: float = 1.0) -> None:
+        self.symbol = symbol
+        self.symbol_properties = SymbolProperties(multiplier)
+        self.exchange = Exchange()
+        self.price = 0.0
+        self.filter: Callable[[OptionFilterUniverse], OptionFilterUniverse] | None = None
+        self.future_filter: tuple[int, int] | None = None
+        self.mapped: Symbol | None = None
+
+    def set_filter(self, *args: Any) -> None:
+        if len(args) == 1 and callable(args[0]):
+            self.filter = args[0]
+        else:
+            self.future_filter = (int(args[0]), int(args[1]))
+
+
+class SecurityHolding(_Strict):
+    def __init__(self, symbol: Symbol, quantity: float = 0.0, average_price: float = 0.0) -> None:
+        self.symbol, self.quantity, self.average_price = symbol, quantity, average_price
+
+    @property
+    def invested(self) -> bool:
+        return self.quantity != 0
+
+
+class Portfolio(_Strict):
+    def __init__(self, securities: dict[Symbol, Security]) -> None:
+        self._securities = securities
+        self._holdings: dict[Symbol, SecurityHolding] = {}
+        self.cash = 0.0
+
+    def __getitem__(self, symbol: Symbol) -> SecurityHolding:
+        if symbol not in self._securities:
+            raise KeyError(f"{symbol} is not in the algorithm's securities")
+        return self._holdings.setdefault(symbol, SecurityHolding(symbol))
+
+    def values(self) -> list[SecurityHolding]:
+        return list(self._holdings.values())
+
+    def set_holding(self, symbol: Symbol, quantity: float, average_price: float = 0.0) -> None:
+        self._holdings[symbol] = SecurityHolding(symbol, quantity, average_price)
+
+    @property
+    def total_portfolio_value(self) -> float:
+        return self.cash + sum(h.quantity * self._securities[s].price * self._securities[s].symbol_properties
+                               .contract_multiplier for s, h in self._holdings.items())
+
+
+class Securities(_Strict):
+    def __init__(self) -> None:
+        self._by_symbol: dict[Symbol, Security] = {}
+
+    def add(self, security: Security) -> Security:
+        self._by_symbol.setdefault(security.symbol, security)
+        return self._by_symbol[security.symbol]
+
+    def __getitem__(self, key: Symbol | str) -> Security:
+        if isinstance(key, str):
+            matches = [s for sym, s in self._by_symbol.items() if sym.value == key]
+            if not matches:
+                raise KeyError(f"{key} is not in the algorithm's securities")
+            return matches[0]
+        return self._by_symbol[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._by_symbol
+
+
+class Leg(_Strict):
+    def __init__(self, symbol: Symbol, quantity: int, order_price: float | None = None) -> None:
+        self.symbol, self.quantity, self.order_price = symbol, quantity, order_price
+
+    @staticmethod
+    def create(symbol: Symbol, quantity: int, limit_price: float | None = None) -> Leg:
+        return Leg(symbol, quantity, limit_price)
+
+
+@dataclasses.dataclass
+class OrderTicket:
+    order_id: int
+    kind: str
+    symbol: Symbol
+    quantity: float
+    limit_price: float | None
+    tag: str
+    time: datetime
+    combo_units: int | None = None
+
+
+class OrderEvent(_Strict):
+    def __init__(self, order_id: int, symbol: Symbol, status: OrderStatus, message: str = "",
+                 fill_price: float = 0.0, fill_quantity: float = 0.0) -> None:
+        self.order_id, self.symbol, self.status, self.message = order_id, symbol, status, message
+        self.fill_price, self.fill_quantity = fill_price, fill_quantity
+
+
+class Transactions(_Strict):
+    def __init__(self) -> None:
+        self.cancel_calls = 0
+
+    def cancel_open_orders(self) -> list[Any]:
+        self.cancel_calls += 1
+        return []
+
+
+# --- the algorithm base ---------------------------------------------------------------------------
+
+class QCAlgorithm(_Strict):
+    """The members of LEAN's QCAlgorithm that ``main.py`` uses, recording what it does."""
+
+    def __init__(self) -> None:
+        self.parameters: dict[str, str] = {}
+        self.live_mode = False
+        self.time = datetime(1998, 1, 1)
+        self.start_date: date | None = None
+        self.end_date: date | None = None
+        self.cash = 0.0
+        self.time_zone: str | None = None
+        self.brokerage: tuple[Any, Any] | None = None
+        self.benchmark: Symbol | None = None
+        self.securities = Securities()
+        self.portfolio = Portfolio(self.securities._by_symbol)
+        self.transactions = Transactions()
+        self.logs: list[str] = []
+        self.errors: list[str] = []
+        self.plots: list[tuple[str, str, float]] = []
+        self.orders: list[OrderTicket] = []
+        self.daily_history: dict[Symbol, list[tuple[date, float, float, float, float, float]]] = {}
+
+    # set-up
+    def get_parameter(self, name: str, default_value: str | None = None) -> str | None:
+        return self.parameters.get(name, default_value)
+
+    def set_start_date(self, year: int, month: int, day: int) -> None:
+        self.start_date = date(year, month, day)
+
+    def set_end_date(self, year: int, month: int, day: int) -> None:
+        self.end_date = date(year, month, day)
+
+    def set_cash(self, cash: float) -> None:
+        self.cash = self.portfolio.cash = float(cash)
+
+    def set_time_zone(self, zone: str) -> None:
+        self.time_zone = zone
+
+    def set_brokerage_model(self, brokerage: Any, account_type: Any) -> None:
+        self.brokerage = (brokerage, account_type)
+
+    def set_benchmark(self, symbol: Symbol) -> None:
+        self.benchmark = symbol
+
+    # subscriptions
+    def _add(self, ticker: str, security_type: SecurityType, multiplier: float = 1.0) -> Security:
+        return self.securities.add(Security(Symbol(ticker.upper(), security_type), multiplier))
+
+    def add_index(self, ticker: str, resolution: Resolution | None = None) -> Security:
+        return self._add(ticker, SecurityType.INDEX)
+
+    def add_equity(self, ticker: str, resolution: Resolution | None = None) -> Security:
+        return self._add(ticker, SecurityType.EQUITY)
+
+    def add_index_option(self, underlying: Symbol, target_option: str,
+                         resolution: Resolution | None = None) -> Security:
+        canonical = Symbol(f"?{target_option.upper()}", SecurityType.INDEX_OPTION, underlying)
+        return self.securities.add(Security(canonical, 100.0))
+
+    def add_option(self, underlying: Symbol, target_option: str, resolution: Resolution | None = None) -> Security:
+        canonical = Symbol(f"?{target_option.upper()}", SecurityType.OPTION, underlying)
+        return self.securities.add(Security(canonical, 100.0))
+
+    def add_future(self, ticker: str, resolution: Resolution | None = None, **options: Any) -> Security:
+        security = self._add(f"/{ticker}", SecurityType.FUTURE, 50.0 if ticker == "ES" else 1.0)
+        security.future_options = options  # type: ignore[attr-defined]
+        return security
+
+    def add_contract(self, symbol: Symbol, multiplier: float = 100.0) -> Security:
+        """What LEAN's universe does when a contract enters the chain (test/replay side only)."""
+        return self.securities.add(Security(symbol, multiplier))
+
+    # logging and charts
+    def log(self, message: str) -> None:
+        self.logs.append(str(message))
+
+    def debug(self, message: str) -> None:
+        self.logs.append(str(message))
+
+    def error(self, message: str) -> None:
+        self.errors.append(str(message))
+
+    def plot(self, chart: str, series: str, value: float) -> None:
+        self.plots.append((chart, series, float(value)))
+
+    # data
+    def history(self, symbol: Symbol, periods: int, resolution: Resolution | None = None) -> pd.DataFrame:
+        """Daily bars strictly before today, like LEAN's history request made during the day."""
+        if resolution is not Resolution.DAILY:
+            raise NotImplementedInDouble("LEAN double implements history for Resolution.DAILY only")
+        rows = [r for r in self.daily_history.get(symbol, []) if r[0] < self.time.date()][-periods:]
+        frame = pd.DataFrame(rows, columns=["time", "open", "high", "low", "close", "volume"])
+        return frame.set_index("time")
+
+    # orders
+    def _ticket(self, kind: str, symbol: Symbol, quantity: float, limit: float | None, tag: str,
+                units: int | None = None) -> OrderTicket:
+        ticket = OrderTicket(len(self.orders) + 1, kind, symbol, quantity, limit, tag, self.time, units)
+        self.orders.append(ticket)
+        return ticket
+
+    def market_order(self, symbol: Symbol, quantity: float, asynchronous: bool = False, tag: str = "") -> OrderTicket:
+        return self._ticket("market", symbol, quantity, None, tag)
+
+    def limit_order(self, symbol: Symbol, quantity: float, limit_price: float, tag: str = "") -> OrderTicket:
+        return self._ticket("limit", symbol, quantity, limit_price, tag)
+
+    def combo_limit_order(self, legs: list[Leg], quantity: int, limit_price: float,
+                          tag: str = "") -> list[OrderTicket]:
+        return [self._ticket("combo_limit", leg.symbol, leg.quantity * quantity, limit_price, tag, quantity)
+                for leg in legs]
+
+
+EXPORTS = [
+    "AccountType", "BrokerageName", "DataMappingMode", "DataNormalizationMode", "Futures", "Greeks", "Leg",
+    "OptionChain", "OptionContract", "OptionRight", "OrderEvent", "OrderStatus", "OrderTicket", "QCAlgorithm",
+    "QuoteBar", "Resolution", "SecurityType", "Slice", "Symbol", "TimeZones", "TradeBar",
+]
+
+
+def install() -> types.ModuleType:
+    """Register ``AlgorithmImports`` (the double) in ``sys.modules`` and return it."""
+    module = types.ModuleType("AlgorithmImports", "LEAN double (replay/lean_double.py)")
+    namespace = globals()
+    for name in EXPORTS:
+        setattr(module, name, namespace[name])
+    module.Future = Security  # type: ignore[attr-defined]
+    module.__all__ = list(EXPORTS) + ["Future"]  # type: ignore[attr-defined]
+    sys.modules["AlgorithmImports"] = module
+    return module
+
+
+def algorithm_class(module: types.ModuleType) -> type[QCAlgorithm]:
+    """The one QCAlgorithm subclass a module defines (LEAN instantiates exactly that class)."""
+    found = [obj for obj in vars(module).values()
+             if isinstance(obj, type) and issubclass(obj, QCAlgorithm) and obj is not QCAlgorithm
+             and obj.__module__ == module.__name__]
+    if len(found) != 1:
+        raise RuntimeError(f"{module.__name__} must define exactly one QCAlgorithm subclass, found {len(found)}")
+    return found[0]
+
+
+def load_main() -> types.ModuleType:
+    """Install the double and import the project's ``main.py`` against it."""
+    install()
+    import importlib
+
+    return importlib.import_module("main")
+
+
+def start_algorithm(parameters: dict[str, str] | None = None, live_mode: bool = False) -> Any:
+    """Create ``main.py``'s algorithm with LEAN parameters and run its ``initialize``."""
+    cls = algorithm_class(load_main())
+    algorithm = cls()
+    algorithm.parameters = dict(parameters or {})
+    algorithm.live_mode = live_mode
+    algorithm.initialize()
+    return algorithm
+
+
+def step(algorithm: Any, data: Slice) -> None:
+    """Deliver one slice the way LEAN does: the clock moves to the slice time, then ``on_data``."""
+    algorithm.time = data.time
+    algorithm.on_data(data)

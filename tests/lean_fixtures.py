@@ -1,0 +1,31 @@
+"""Builders for LEAN-double slices used by the main.py tests (synthetic, stated model: fixed quotes)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from replay import lean_double as ld
+
+
+def spx_contract(algorithm: object, expiry: date, strike: float, right: ld.OptionRight,
+                 bid: float, ask: float, volume: float = 0.0, greeks: ld.Greeks | None = None
+                 ) -> ld.OptionContract:
+    """A SPXW contract registered as a security (as LEAN's universe does) with the given quote."""
+    underlying = algorithm.underlying_symbol  # type: ignore[attr-defined]
+    symbol = ld.option_symbol("SPXW", underlying, expiry, strike, right)
+    algorithm.add_contract(symbol)  # type: ignore[attr-defined]
+    return ld.OptionContract(symbol, bid_price=bid, ask_price=ask, last_price=(bid + ask) / 2,
+                             volume=volume, open_interest=100, implied_volatility=0.2, greeks=greeks)
+
+
+def bar_slice(algorithm: object, when: datetime, spx: float | None = None, vix: float | None = None,
+              contracts: list[ld.OptionContract] | None = None, fill_forward: bool = False) -> ld.Slice:
+    bars = []
+    if spx is not None:
+        bars.append(ld.TradeBar(algorithm.underlying_symbol, when, spx, spx, spx, spx,  # type: ignore[attr-defined]
+                                is_fill_forward=fill_forward))
+    if vix is not None:
+        bars.append(ld.TradeBar(algorithm.vix_symbol, when, vix, vix, vix, vix))  # type: ignore[attr-defined]
+    chains = []
+    if contracts is not None:
+        chains.append(ld.OptionChain(algorithm.option_symbol, contracts))  # type: ignore[attr-defined]
+    return ld.Slice(when, bars=bars, chains=chains)

@@ -1,0 +1,235 @@
+"""main.py driven through the LEAN double: subscriptions, the per-bar pipeline, the order gate, events."""
+from __future__ import annotations
+
+import sys
+import types
+from datetime import date, datetime
+
+import pytest
+
+from core.market import ContractSpec
+from core.orders import OrderIntent, OrderLeg
+from core.params import SettingsError
+from replay import lean_double as ld
+from risk.manual_mode import AutomationState
+from tests.lean_fixtures import bar_slice, spx_contract
+
+FRIDAY = date(2021, 1, 8)
+
+
+def _at(hour: int, minute: int, day: date = FRIDAY) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute)
+
+
+@pytest.fixture
+def algo():
+    return ld.start_algorithm()
+
+
+def _pair(algo, expiry=FRIDAY, strike=3700.0, greeks=None):
+    call = spx_contract(algo, expiry, strike, ld.OptionRight.CALL, 10.0, 10.5, volume=50, greeks=greeks)
+    put = spx_contract(algo, expiry, strike, ld.OptionRight.PUT, 11.0, 11.6, volume=40, greeks=greeks)
+    return call, put
+
+
+# --- initialize ---------------------------------------------------------------------------------
+
+def test_default_subscriptions_index_with_weekly_0dte_filter(algo):
+    assert algo.start_date == date(2021, 1, 4) and algo.end_date == date(2021, 1, 8)
+    assert algo.time_zone == "America/New_York"
+    assert algo.brokerage == (ld.BrokerageName.TASTYTRADE, ld.AccountType.MARGIN)
+    assert algo.underlying_symbol.security_type is ld.SecurityType.INDEX
+    assert algo.option_symbol.security_type is ld.SecurityType.INDEX_OPTION
+    assert algo.option_symbol.value == "?SPXW" and algo.option_symbol.underlying == algo.underlying_symbol
+    assert algo.vix_symbol.value == "VIX" and algo.vix9d_symbol.value == "VIX9D"
+    assert algo.future.future_options["extended_market_hours"] is True
+    universe = ld.OptionFilterUniverse()
+    algo.securities[algo.option_symbol].filter(universe)
+    assert ("include_weeklys", ()) in universe.calls
+    assert ("expiration", (0, 45)) in universe.calls  # 0 days: same-day (0DTE) expiries included
+    assert ("strikes", (-40, 40)) in universe.calls
+    assert algo.benchmark == algo.underlying_symbol
+
+
+def test_equity_underlying_subscribes_equity_options():
+    algo = ld.start_algorithm({"underlying": "SPY", "underlying-type": "equity", "option-ticker": "SPY",
+                               "futures-enabled": "false"})
+    assert algo.underlying_symbol.security_type is ld.SecurityType.EQUITY
+    assert algo.option_symbol.security_type is ld.SecurityType.OPTION
+    assert algo.future is None
+
+
+def test_bad_parameter_stops_initialize_naming_it():
+    with pytest.raises(SettingsError, match="greeks-delta-limit='abc'"):
+        ld.start_algorithm({"greeks-delta-limit": "abc"})
+
+
+def test_backtest_logs_websocket_disabled(algo):
+    assert algo.websocket is None
+    assert "WebSocket streaming disabled in backtest mode" in algo.logs
+
+
+def test_live_mode_creates_and_connects_the_stream(monkeypatch):
+    created = []
+
+    class Recorder:
+        @classmethod
+        def from_settings(cls, settings, symbols):
+            created.append(symbols)
+            return cls()
+
+        def connect(self):
+            created.append("connected")
+
+        def close(self):
+            created.append("closed")
+
+    monkeypatch.setitem(sys.modules, "streaming", types.SimpleNamespace(TastytradeWebSocket=Recorder))
+    algo = ld.start_algorithm(live_mode=True)
+    assert created == [["SPX", "VIX", "VIX9D"], "connected"]
+    assert "WebSocket streaming disabled in backtest mode" not in algo.logs
+    algo.on_end_of_algorithm()
+    assert created[-1] == "closed"
+
+
+def test_unimplemented_lean_member_fails_loudly(algo):
+    with pytest.raises(ld.NotImplementedInDouble, match="QCAlgorithm.add_crypto"):
+        algo.add_crypto("BTCUSD")
+
+
+# --- per bar ------------------------------------------------------------------------------------
+
+def test_missing_vix_is_unavailable_not_invented(algo):
+    call, put = _pair(algo)
+    ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
+    assert not algo.errors
+    assert algo.manual_mode.state is AutomationState.AUTOMATIC
+    assert "[Section 9B] Diagonal Spread: VIX unavailable (no data received)" in algo.logs
+    friday_block = next(line for line in algo.logs if "Score:" in line)
+    assert "VIX Structure: UNKNOWN (+0)" in friday_block
+
+
+def test_friday_put_call_ratio_from_chain_volume(algo):
+    call, put = _pair(algo)
+    ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
+    block = next(line for line in algo.logs if "P/C Ratio" in line)
+    assert "P/C Ratio: 0.80 (+0)" in block  # 40 put contracts / 50 call contracts
+
+
+def test_friday_analysis_needs_a_same_day_expiry(algo):
+    call, put = _pair(algo, expiry=date(2021, 1, 15))
+    ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
+    assert not any("Score:" in line for line in algo.logs)
+
+
+def test_gap_uses_previous_daily_close_from_history(algo):
+    algo.daily_history[algo.underlying_symbol] = [(date(2021, 1, 7), 3700, 3710, 3690, 3690.0, 0)]
+    call, put = _pair(algo)
+    ld.step(algo, bar_slice(algo, _at(9, 31), spx=3715.0, contracts=[call, put]))
+    block = next(line for line in algo.logs if "Score:" in line)
+    assert "Gap: 0.68% (+2)" in block  # (3715 - 3690) / 3690 = 0.6775%
+
+
+def test_fill_forward_bars_are_not_todays_data(algo):
+    ld.step(algo, bar_slice(algo, _at(10, 0, date(2021, 1, 4)), spx=3700.0))
+    ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, fill_forward=True, contracts=list(_pair(algo))))
+    assert "[Section 9B] Enhanced Butterfly: Move from open unavailable (SPX price no data today " \
+           "(last 2021-01-04 10:00))" in algo.logs
+    algo.on_end_of_algorithm()
+    assert any(line.startswith("[DATA] 2021-01-08: no data for SPX, VIX, VIX9D, ES") for line in algo.logs)
+    assert "[DATA] SPX: days with data: 2021-01-04" in algo.logs
+
+
+def test_days_without_chain_data_are_reported(algo):
+    ld.step(algo, bar_slice(algo, _at(10, 0, date(2021, 1, 4)), spx=3700.0))
+    ld.step(algo, bar_slice(algo, _at(10, 0, date(2021, 1, 5))))
+    assert "[DATA] 2021-01-04: no SPXW option chain data" in algo.logs
+
+
+def test_internal_error_halts_automation_instead_of_crashing(algo, monkeypatch):
+    def broken(_snapshot):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(algo.section9b, "analyze_all_section9b", broken)
+    ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0))
+    assert algo.manual_mode.state is AutomationState.MANUAL
+    assert any("ZeroDivisionError" in e for e in algo.errors)
+    assert algo.transactions.cancel_calls == 1
+
+
+def test_held_position_greeks_feed_the_monitor_and_manual_mode(algo):
+    greeks = ld.Greeks(delta=0.5, gamma=0.01, theta_per_day=-1.0, vega=2.0, rho=0.1)
+    call, put = _pair(algo, greeks=greeks)
+    algo.portfolio.set_holding(call.symbol, 3)  # 3 calls x 100 x 0.5 = 150 share-equivalents
+    ld.step(algo, bar_slice(algo, _at(10, 45), spx=3700.0, contracts=[call, put]))
+    assert algo.manual_mode.state is AutomationState.MANUAL
+    assert "[CRITICAL] MANUAL MODE ACTIVATED: Portfolio delta exceeded: 150.00 (limit 100)" in algo.logs
+    assert "[HEDGE SUGGESTION] Delta Hedge: Sell 150 SPX shares" in algo.logs
+    assert ("Portfolio Greeks", "Delta (shares)", 150.0) in algo.plots
+
+
+# --- the order gate and events ---------------------------------------------------------------------
+
+def _intent(algo, call, put, limit=-1.2):
+    legs = tuple(OrderLeg(c.symbol.value, q, algo._contracts[c.symbol], c.bid_price, c.ask_price)
+                 for c, q in ((call, -1), (put, -1)))
+    return OrderIntent("Test Strangle", legs, 2, limit, algo.time, signals=("test",))
+
+
+def test_gate_sends_combo_limit_orders_when_automatic(algo):
+    call, put = _pair(algo)
+    ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
+    tickets = algo.submit_order(_intent(algo, call, put))
+    assert [(t.kind, t.symbol, t.quantity, t.limit_price) for t in tickets] == [
+        ("combo_limit", call.symbol, -2, -1.2), ("combo_limit", put.symbol, -2, -1.2)]
+
+
+def test_gate_refuses_combo_market_orders(algo):
+    call, put = _pair(algo)
+    ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
+    assert algo.submit_order(_intent(algo, call, put, limit=None)) == []
+    assert algo.orders == []
+    assert "combo market orders are rejected by tastytrade" in algo.manual_mode.pending_trades[0].refused_because
+
+
+def test_manual_mode_turns_orders_into_suggestions(algo):
+    call, put = _pair(algo)
+    ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
+    algo.on_command({"command": "manual", "reason": "testing"})
+    assert algo.submit_order(_intent(algo, call, put)) == []
+    assert algo.orders == []
+    suggestion = algo.logs[-1]
+    assert "MANUAL TRADE SUGGESTION" in suggestion and "SELL 2 SPXW 2021-01-08 3700C" in suggestion
+    assert "(bid 10.00 / ask 10.50)" in suggestion
+
+
+def test_invalid_orders_exhaust_the_error_budget(algo):
+    for i in range(3):
+        algo.on_order_event(ld.OrderEvent(i, algo.underlying_symbol, ld.OrderStatus.INVALID, "rejected"))
+    assert algo.manual_mode.state is AutomationState.MANUAL
+    assert algo.transactions.cancel_calls == 1
+    assert any(line.startswith("[CRITICAL] MANUAL MODE ACTIVATED: Too many order failures: 3") for line in algo.logs)
+
+
+def test_filled_orders_do_not_count_as_errors(algo):
+    algo.on_order_event(ld.OrderEvent(1, algo.underlying_symbol, ld.OrderStatus.FILLED))
+    assert algo.manual_mode.error_count == 0
+
+
+def test_commands_status_manual_resume_unknown(algo):
+    assert algo.on_command({"command": "status"}) is True
+    assert algo.logs[-1].startswith("[STATUS] AUTOMATIC")
+    assert algo.on_command('{"command": "manual", "reason": "news"}') is True
+    assert algo.manual_mode.state is AutomationState.MANUAL
+    assert algo.on_command(types.SimpleNamespace(command="resume")) is True
+    assert algo.manual_mode.state is AutomationState.AUTOMATIC
+    assert algo.on_command({"command": "fly"}) is False
+
+
+def test_contract_identity_is_reused_across_bars(algo):
+    call, put = _pair(algo)
+    ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
+    first = algo._contracts[call.symbol]
+    ld.step(algo, bar_slice(algo, _at(10, 41), spx=3701.0, contracts=[call, put]))
+    assert algo._contracts[call.symbol] is first
+    assert first == ContractSpec("SPX", "SPXW", FRIDAY, 3700.0, True, 100.0)

@@ -1,0 +1,113 @@
+"""The project's shape: what LEAN, the LEAN CLI and the QuantConnect cloud require of it."""
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from tools import build_cloud, sync_config
+
+ROOT = Path(__file__).resolve().parents[1]
+PURE_PACKAGES = ("core", "risk", "strategies", "analysis", "streaming")
+
+
+def _python_files() -> list[Path]:
+    skip = {".git", ".venv", "venv", "build", "backtests", "storage", "data", "__pycache__"}
+    return [p for p in ROOT.rglob("*.py") if not skip.intersection(p.relative_to(ROOT).parts)]
+
+
+def test_layout_exists():
+    for name in ("main.py", "config.json", "lean.json", "README.md", "requirements.txt",
+                 "requirements-dev.txt", ".gitignore", ".ci/run"):
+        assert (ROOT / name).is_file(), name
+    for package in ("risk", "strategies", "analysis", "streaming", "replay", "core", "tests"):
+        assert (ROOT / package).is_dir(), package
+
+
+def test_config_json_is_strict_json_with_string_parameters():
+    config = json.loads((ROOT / "config.json").read_text())  # strict: the LEAN CLI deletes a bad file
+    assert config["algorithm-language"] == "Python"
+    assert isinstance(config["description"], str) and config["description"]
+    assert isinstance(config["local-id"], int)
+    parameters = config["parameters"]
+    assert parameters, "parameters must not be empty"
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in parameters.items())
+
+
+def test_config_and_readme_match_the_settings():
+    assert sync_config.main(["--check"]) == 0
+
+
+def test_lean_json_has_what_the_cli_and_engine_need():
+    lean = json.loads((ROOT / "lean.json").read_text())
+    assert lean["data-folder"] == "data"
+    assert "organization-id" in lean or "job-organization-id" in lean
+    backtesting = lean["environments"]["backtesting"]
+    assert backtesting["live-mode"] is False
+    for key in ("setup-handler", "result-handler", "data-feed-handler", "real-time-handler",
+                "transaction-handler", "history-provider"):
+        assert key in backtesting, key
+    paper = lean["environments"]["live-paper"]
+    assert paper["live-mode"] is True
+    for key in ("live-mode-brokerage", "data-queue-handler", "history-provider"):
+        assert key in paper, key
+
+
+def _qcalgorithm_subclasses(tree: ast.Module) -> list[str]:
+    return [node.name for node in tree.body if isinstance(node, ast.ClassDef)
+            and any(isinstance(b, ast.Name) and b.id == "QCAlgorithm" for b in node.bases)]
+
+
+def test_main_defines_exactly_one_qcalgorithm_subclass():
+    tree = ast.parse((ROOT / "main.py").read_text())
+    assert len(_qcalgorithm_subclasses(tree)) == 1
+
+
+def test_main_uses_snake_case_lean_api():
+    """PascalCase LEAN calls (self.AddEquity, self.Log) are rejected by the stubs and old style."""
+    tree = ast.parse((ROOT / "main.py").read_text())
+    pascal = [node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+              and isinstance(node.value, ast.Name) and node.value.id == "self" and node.attr[:1].isupper()]
+    assert pascal == []
+
+
+def _imported_modules(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("package", PURE_PACKAGES)
+def test_components_never_import_lean(package):
+    offenders = [str(p.relative_to(ROOT)) for p in (ROOT / package).rglob("*.py")
+                 if _imported_modules(p) & {"AlgorithmImports", "QuantConnect", "clr", "System"}]
+    assert offenders == []
+
+
+def test_no_source_file_exceeds_the_cloud_limit():
+    big = [str(p.relative_to(ROOT)) for p in _python_files() if p.stat().st_size > 64 * 1024]
+    assert big == []
+
+
+def test_cloud_workspace_holds_only_algorithm_files(tmp_path):
+    files = build_cloud.build(tmp_path, "Project")
+    names = {str(f) for f in files}
+    assert "main.py" in names and "config.json" in names
+    assert not any(n.startswith(("tests/", "replay/", "benchmarks/", "tools/")) for n in names)
+    assert all((tmp_path / "Project" / f).is_file() for f in files)
+    assert json.loads((tmp_path / "lean.json").read_text())["data-folder"] == "data"
+    # every module main.py imports from the project is in the workspace
+    local = {m for m in _imported_modules(ROOT / "main.py") if (ROOT / m).is_dir()}
+    assert local <= {n.split("/")[0] for n in names}
+
+
+def test_gitignore_covers_lean_outputs():
+    ignored = (ROOT / ".gitignore").read_text().split()
+    for entry in ("backtests/", "storage/", "live/", "data/", "__pycache__/"):
+        assert entry in ignored, entry
