@@ -1,0 +1,1 @@
+"""Benchmarks: speed measurements that print ratios against the references they name."""

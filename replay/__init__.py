@@ -1,0 +1,1 @@
+"""Replay: a LEAN double for tests that grows into an offline runner over LEAN-format data."""
