@@ -1,0 +1,283 @@
+"""The five components' foundation behaviour on plain values (no LEAN)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pytest
+
+from analysis.progressive_friday import FridayInputs, ProgressiveFridayAnalysis
+from core.market import BookPosition, ChainColumns, ContractSpec, MarketSnapshot, Reading, SeriesTracker
+from core.orders import OrderIntent, OrderLeg
+from core.settings import load_settings
+from risk.greeks_monitor import ContractGreeks, GreeksMonitor
+from risk.manual_mode import AutomationState, Effects, ManualModeFallback
+from strategies.section9b import NOT_PRICED, Section9BStrategies
+
+SETTINGS = load_settings(lambda name: None)
+NOW = datetime(2021, 1, 8, 10, 40)
+MISSING = Reading.missing("no data")
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.logs: list[str] = []
+        self.cancels = 0
+        self.alerts: list[tuple[str, str]] = []
+
+    def effects(self) -> Effects:
+        return Effects(self.logs.append, self._cancel, lambda s, b: self.alerts.append((s, b)))
+
+    def _cancel(self) -> None:
+        self.cancels += 1
+
+
+# --- ManualModeFallback --------------------------------------------------------------------------
+
+def _fallback():
+    recorder = Recorder()
+    return ManualModeFallback(SETTINGS.manual, recorder.effects()), recorder
+
+
+@pytest.mark.parametrize("vix, delta, halted, reason", [
+    (Reading(20.0), Reading(0.0), False, ""),
+    (MISSING, Reading(0.0), False, ""),
+    (Reading(50.0), Reading(0.0), False, ""),
+    (Reading(50.01), Reading(0.0), True, "Extreme VIX: 50.01 > 50"),
+    (Reading(20.0), Reading(-100.5), True, "Portfolio delta exceeded: -100.50 (limit 100)"),
+    (Reading(20.0), Reading(100.0), False, ""),
+])
+def test_health_triggers(vix, delta, halted, reason):
+    fallback, recorder = _fallback()
+    assert fallback.check_automation_health(NOW, vix, delta) is not halted
+    assert fallback.is_manual_mode is halted
+    if halted:
+        assert fallback.reason == reason
+        assert recorder.logs[0] == f"[CRITICAL] MANUAL MODE ACTIVATED: {reason}"
+        assert recorder.cancels == 1 and recorder.alerts
+
+
+def _intent(reduces_only=False):
+    leg = OrderLeg("SPY", -10, None, 400.0, 400.1)
+    return OrderIntent("Hedge", (leg,), 1, 400.0, NOW, signals=("delta",), reduces_only=reduces_only)
+
+
+def test_manual_refuses_everything_and_keeps_suggestions():
+    fallback, recorder = _fallback()
+    fallback.activate_manual_mode("test", NOW)
+    allowed, why = fallback.allows(_intent(reduces_only=True))
+    assert not allowed and why == "MANUAL: test"
+    suggestion = fallback.suggest_trade(_intent(), why, NOW)
+    assert fallback.pending_trades == [suggestion]
+    assert "SELL 10 SPY (bid 400.00 / ask 400.10)" in recorder.logs[-1]
+    assert "Max loss if nothing is done: unbounded" in recorder.logs[-1]
+
+
+def test_reduce_only_lets_only_reducing_orders_through():
+    fallback, _ = _fallback()
+    fallback.state = AutomationState.REDUCE_ONLY
+    assert fallback.allows(_intent(reduces_only=True))[0]
+    assert not fallback.allows(_intent(reduces_only=False))[0]
+
+
+def test_activation_logs_pending_suggestions_once():
+    fallback, recorder = _fallback()
+    fallback.pending_trades.append(fallback.suggest_trade(_intent(), "earlier", NOW))
+    recorder.logs.clear()
+    fallback.activate_manual_mode("first", NOW)
+    fallback.activate_manual_mode("second", NOW)
+    assert fallback.reason == "first" and recorder.cancels == 1
+    assert sum("MANUAL TRADE SUGGESTION" in line for line in recorder.logs) == 2
+
+
+def test_error_budget_and_explicit_resume():
+    fallback, _ = _fallback()
+    for _ in range(2):
+        fallback.on_order_event("INVALID", "no margin", NOW)
+    fallback.on_order_event("FILLED", "", NOW)
+    assert fallback.state is AutomationState.AUTOMATIC
+    fallback.on_order_event("INVALID", "no margin", NOW)
+    assert fallback.is_manual_mode
+    assert not fallback.check_automation_health(NOW, MISSING, Reading(0.0))  # stays halted
+    message = fallback.resume(NOW + timedelta(minutes=5), by="trader")
+    assert fallback.state is AutomationState.AUTOMATIC and fallback.error_count == 0
+    assert "error budget reset" in message and "Too many order failures: 3" in message
+
+
+# --- GreeksMonitor -------------------------------------------------------------------------------
+
+CALL = ContractSpec("SPX", "SPXW", date(2021, 1, 8), 3700.0, True, 100.0)
+PUT = ContractSpec("SPX", "SPXW", date(2021, 1, 8), 3650.0, False, 100.0)
+
+
+def _monitor():
+    recorder = Recorder()
+    breaches: list[str] = []
+    return GreeksMonitor(SETTINGS.greeks, breaches.append, recorder.logs.append), breaches, recorder
+
+
+def test_position_greeks_scale_by_multiplier_and_quantity():
+    monitor, _, _ = _monitor()
+    positions = [BookPosition("call", -2, 100.0, CALL), BookPosition("ES", 1, 50.0, None)]
+    greeks = {CALL: ContractGreeks(0.4, 0.002, -0.5, 1.5, 0.2, "test")}
+    book = monitor.calculate_portfolio_greeks(positions, greeks)
+    assert book.delta_shares == pytest.approx(-2 * 100 * 0.4 + 50)
+    assert book.gamma_shares == pytest.approx(-0.4)
+    assert book.theta_dollars_per_day == pytest.approx(100.0)
+    assert book.vega_dollars_per_point == pytest.approx(-300.0)
+    assert book.rho_dollars_per_point == pytest.approx(-40.0)
+    assert book.delta_reading().value == pytest.approx(-30.0)
+
+
+def test_missing_or_nan_greeks_fail_closed():
+    monitor, _, _ = _monitor()
+    positions = [BookPosition("call", 1, 100.0, CALL), BookPosition("put", 1, 100.0, PUT)]
+    greeks = {CALL: ContractGreeks(float("nan"), 0, 0, 0, 0, "test")}
+    book = monitor.calculate_portfolio_greeks(positions, greeks)
+    assert book.missing == ("call", "put")
+    assert not book.delta_reading().available
+
+
+def test_alerts_and_two_breaches_hand_over_to_manual_mode():
+    monitor, breaches, recorder = _monitor()
+    positions = [BookPosition("put", -10, 100.0, PUT)]
+    greeks = {PUT: ContractGreeks(-0.2, 0.03, -0.6, 1.2, -0.1, "test")}
+    book, alerts = monitor.monitor_greeks_limits(positions, greeks)
+    assert alerts == ["DELTA LIMIT: 200.00 (max: 100)", "GAMMA LIMIT: -30.00 (max: 20)",
+                      "VEGA EXPOSURE: $-1200.00 per 1% IV (max: 1000)"]
+    assert len(breaches) == 1 and "GREEKS RISK ALERT" in recorder.logs[0]
+    hedges = monitor.suggest_hedge(book, "SPY")
+    assert hedges[0] == "Delta Hedge: Sell 200 SPY shares"
+    assert "Consider long volatility" in hedges[-1]
+
+
+def test_theta_limit_is_a_floor():
+    monitor, breaches, _ = _monitor()
+    positions = [BookPosition("call", 10, 100.0, CALL)]
+    book, alerts = monitor.monitor_greeks_limits(positions, {CALL: ContractGreeks(0.01, 0, -0.6, 0, 0, "t")})
+    assert alerts == ["THETA DECAY: $-600.00/day (limit: -500)"] and breaches == []
+
+
+# --- ProgressiveFridayAnalysis -----------------------------------------------------------------
+
+def _friday():
+    return ProgressiveFridayAnalysis(SETTINGS.friday)
+
+
+@pytest.mark.parametrize("gap, points", [
+    (0.0, 1), (0.29, 1), (0.3, 2), (-0.8, 2), (0.81, 0), (1.5, 0), (-1.51, -1)])
+def test_gap_thresholds(gap, points):
+    assert _friday().gap_signal(Reading(gap)).points == points
+
+
+@pytest.mark.parametrize("ratio, points", [(1.51, 2), (1.5, 1), (1.21, 1), (1.2, 0), (0.7, 0), (0.69, -1)])
+def test_volume_thresholds(ratio, points):
+    assert _friday().volume_signal(Reading(ratio)).points == points
+
+
+@pytest.mark.parametrize("vix9d, vix, label, points", [
+    (21.1, 20.0, "BACKWARDATION", 2), (18.9, 20.0, "CONTANGO", 1), (20.0, 20.0, "FLAT", 0)])
+def test_vix_term_structure(vix9d, vix, label, points):
+    signal = _friday().vix_structure_signal(Reading(vix9d), Reading(vix))
+    assert (signal.label, signal.points) == (label, points)
+    assert signal.reading.value == pytest.approx(vix9d / vix)
+
+
+def test_missing_vix9d_is_unknown_and_neutral():
+    signal = _friday().vix_structure_signal(Reading.missing("no VIX9D data"), Reading(20.0))
+    assert (signal.label, signal.points, signal.available) == ("UNKNOWN", 0, False)
+    assert signal.reading.reason == "no VIX9D data"
+
+
+@pytest.mark.parametrize("move, points", [(0.2, 2), (-0.5, 2), (0.1, 0), (0.9, 0), (1.01, -1)])
+def test_momentum_thresholds(move, points):
+    assert _friday().momentum_signal(Reading(move)).points == points
+
+
+def test_score_arithmetic_half_weights_and_clamp():
+    analysis = _friday().analyze_friday_pattern(NOW, FridayInputs(
+        gap_pct=Reading(0.5), volume_ratio=Reading(1.6), vix9d=Reading(21.0), vix=Reading(19.0),
+        put_call_ratio=Reading(1.3), breadth=Reading(2.5), premarket_move_pct=Reading(0.3)))
+    assert analysis.score == 10.0  # 5 + 2+2+2+2 + 0.5*2 + 0.5*2 = 15, clamped
+    assert analysis.is_progressive and analysis.confidence == "HIGH"
+    low = _friday().analyze_friday_pattern(NOW, FridayInputs(
+        gap_pct=Reading(2.0), volume_ratio=Reading(0.5), vix9d=MISSING, vix=MISSING,
+        put_call_ratio=Reading(0.5), breadth=Reading(0.4), premarket_move_pct=Reading(1.5)))
+    assert low.score == 1.0 and low.confidence == "LOW"  # 5 - 1 - 1 - 1 - 0.5 - 0.5
+    assert low.available_signals() == ["gap", "volume", "pc_ratio", "breadth", "momentum"]
+
+
+def test_unavailable_signals_score_neutral():
+    analysis = _friday().analyze_friday_pattern(NOW, FridayInputs(*([MISSING] * 7)))
+    assert analysis.score == SETTINGS.friday.base_score and not analysis.is_progressive
+    assert "Signals measured: 0/6" in analysis.render()
+
+
+# --- Section9BStrategies -----------------------------------------------------------------------
+
+def _snapshot(when=NOW, spx_open=3700.0, spx=3700.0, vix: Reading = MISSING, expiry=date(2021, 1, 8)):
+    tracker = SeriesTracker("SPX", timedelta(minutes=5))
+    tracker.record(when.replace(hour=9, minute=31), spx_open)
+    tracker.record(when, spx)
+    vix_tracker = SeriesTracker("VIX", timedelta(minutes=5))
+    if vix.value is not None:
+        vix_tracker.record(when, vix.value)
+    contract = ContractSpec("SPX", "SPXW", expiry, 3700.0, True, 100.0)
+    chain = ChainColumns.from_rows([contract], [(1.0, 1.2, 1.1, 0.0, 0.0, 0.2)])
+    empty = SeriesTracker("X", timedelta(minutes=5)).state(when)
+    return MarketSnapshot(when, True, tracker.state(when), vix_tracker.state(when), empty, empty, chain, (), 1e5)
+
+
+def _verdicts(snap):
+    verdicts, opportunities = Section9BStrategies(SETTINGS.section9b).analyze_all_section9b(snap)
+    assert opportunities == []
+    return {v.strategy: v.reason for v in verdicts}
+
+
+def test_section9b_gates_report_reasons():
+    reasons = _verdicts(_snapshot(when=datetime(2021, 1, 7, 11, 0)))
+    assert reasons["Enhanced Butterfly"] == "Butterfly only on Friday"
+    assert reasons["Batman Spread"] == "Batman spreads on Fridays only"
+    assert reasons["Diagonal Spread"] == "VIX unavailable (no data received)"
+    assert _verdicts(_snapshot(when=datetime(2021, 1, 8, 10, 30)))["Enhanced Butterfly"] == "Wait until 10:35"
+    assert _verdicts(_snapshot(spx=3730.0))["Enhanced Butterfly"] == \
+        "Insufficient movement: 0.81% (need 1%)"
+    assert _verdicts(_snapshot(spx=3740.0, expiry=date(2021, 1, 15)))["Enhanced Butterfly"] == \
+        "No 0DTE options available"
+    assert _verdicts(_snapshot(spx=3740.0))["Enhanced Butterfly"] == NOT_PRICED
+
+
+@pytest.mark.parametrize("vix, strategy, reason", [
+    (14.0, "Diagonal Spread", "VIX too low: 14.00 < 15"),
+    (36.0, "Diagonal Spread", "VIX too high: 36.00 > 35"),
+    (20.0, "Diagonal Spread", NOT_PRICED),
+    (19.9, "Ratio Spread", "VIX too low: 19.90 < 20"),
+    (17.0, "Broken Wing Butterfly", "VIX too low: 17.00 < 18"),
+    (21.0, "Batman Spread", "VIX too low: 21.00 < 22"),
+    (22.0, "Batman Spread", NOT_PRICED),
+])
+def test_section9b_vix_gates(vix, strategy, reason):
+    assert _verdicts(_snapshot(vix=Reading(vix)))[strategy] == reason
+
+
+# --- SeriesTracker / ChainColumns ---------------------------------------------------------------
+
+def test_tracker_day_roll_previous_close_and_staleness():
+    tracker = SeriesTracker("SPX", timedelta(minutes=5))
+    tracker.record(datetime(2021, 1, 7, 15, 59), 3800.0)
+    tracker.record(datetime(2021, 1, 8, 9, 31), 3810.0, volume=5)
+    state = tracker.state(datetime(2021, 1, 8, 9, 33))
+    assert (state.previous_close.value, state.day_open.value, state.price.value) == (3800.0, 3810.0, 3810.0)
+    assert not tracker.state(datetime(2021, 1, 8, 9, 40)).price.available  # 9 minutes old: stale
+    tracker.record(datetime(2021, 1, 8, 9, 41), float("nan"))  # ignored, not recorded
+    assert "stale since 09:31" in tracker.state(datetime(2021, 1, 8, 9, 41)).price.reason
+
+
+def test_chain_columns_arrays_align():
+    contracts = [CALL, PUT]
+    chain = ChainColumns.from_rows(contracts, [(1.0, 1.1, float("nan"), 5, 10, 0.2), (2.0, 2.2, 2.1, 7, 3, 0.25)])
+    assert len(chain) == 2 and chain.is_call.tolist() == [True, False]
+    assert chain.expiry.dtype == np.dtype("datetime64[D]") and chain.has_expiry(date(2021, 1, 8))
+    assert chain.expiries() == [date(2021, 1, 8)]
+    assert np.isnan(chain.last[0]) and chain.volume.tolist() == [5.0, 7.0]
+    assert len(ChainColumns.empty()) == 0
