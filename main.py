@@ -84,9 +84,11 @@ class TomKingFramework(QCAlgorithm):
         self._contracts: dict[Symbol, ContractSpec] = {}
         self._symbols: dict[ContractSpec, Symbol] = {}
         self._chain_quotes_today = 0
+        self._option_volume = {"call": 0.0, "put": 0.0}  # contracts traded today, from real trade bars
         self._day: date | None = None
         self._last_messages: dict[str, str] = {}
-        self._friday: FridayAnalysis | None = None
+        self._max_abs_delta, self._min_theta, self._opportunities_seen = 0.0, 0.0, 0
+        self.friday_analysis: FridayAnalysis | None = None
         self.manual_mode = ManualModeFallback(
             self.cfg.manual, Effects(log=self.log, cancel_open_orders=self._cancel_open_orders, alert=self._alert))
         self.greeks_monitor = GreeksMonitor(
@@ -148,7 +150,8 @@ class TomKingFramework(QCAlgorithm):
     def _start_day(self, day: date) -> None:
         if self._day is not None:
             self._report_day(self._day)
-        self._day, self._chain_quotes_today, self._friday = day, 0, None
+        self._day, self._chain_quotes_today, self.friday_analysis = day, 0, None
+        self._option_volume = {"call": 0.0, "put": 0.0}
         self.trackers["underlying"].set_previous_close(self._previous_close(self.underlying_symbol))
 
     def _previous_close(self, symbol: Symbol) -> float | None:
@@ -162,8 +165,8 @@ class TomKingFramework(QCAlgorithm):
     def _record_series(self, slice: Slice, now: datetime) -> None:
         """Feed real (not fill-forward) bars to the trackers."""
         sources = [("underlying", self.underlying_symbol), ("vix", self.vix_symbol), ("vix9d", self.vix9d_symbol)]
-        if self.future is not None and self.future.mapped is not None:
-            sources.append(("future", self.future.mapped))
+        if self.future is not None:
+            sources.append(("future", self.future.symbol))  # the continuous front contract
         for name, symbol in sources:
             if not slice.bars.contains_key(symbol):
                 continue
@@ -178,16 +181,22 @@ class TomKingFramework(QCAlgorithm):
             self.trackers[name].record(now, float(bar.close), bid, ask, float(bar.volume))
 
     def _chain_columns(self, slice: Slice) -> tuple[ChainColumns, dict[ContractSpec, ContractGreeks]]:
-        """The option chain as column arrays, plus LEAN's model Greeks for contracts we hold."""
+        """The option chain as column arrays, LEAN's model Greeks for contracts we hold, and today's
+        traded call/put volume."""
         chain = slice.option_chains.get(self.option_symbol)
         if chain is None:
             return ChainColumns.empty(), {}
         contracts: list[ContractSpec] = []
         quotes: list[tuple[float, float, float, float, float, float]] = []
         held: dict[ContractSpec, ContractGreeks] = {}
+        bars = slice.bars
         for lean_contract in chain:
             contract = self._contract_for(lean_contract)
             contracts.append(contract)
+            if bars.contains_key(lean_contract.symbol):  # a real trade this minute adds to today's volume
+                bar = bars[lean_contract.symbol]
+                if not bar.is_fill_forward:
+                    self._option_volume["call" if contract.is_call else "put"] += float(bar.volume)
             quotes.append(_quote_row(lean_contract))
             if self.portfolio[lean_contract.symbol].invested:
                 held[contract] = _lean_greeks(lean_contract)
@@ -230,19 +239,28 @@ class TomKingFramework(QCAlgorithm):
             gap_pct=_gap_pct(snap),
             volume_ratio=Reading.missing("opening-volume baseline not measured yet"),
             vix9d=snap.vix9d.price, vix=snap.vix.price,
-            put_call_ratio=_put_call_ratio(snap.chain),
+            put_call_ratio=_put_call_ratio(self._option_volume["put"], self._option_volume["call"]),
             breadth=Reading.missing("advance/decline data not subscribed yet"),
             premarket_move_pct=Reading.missing("E-mini pre-market move not measured yet"))
         analysis = self.progressive_friday.analyze_friday_pattern(snap.time, inputs)
-        if self._friday is None or analysis.score != self._friday.score:
+        previous = self.friday_analysis
+        if previous is None or (analysis.is_progressive, analysis.confidence) != (
+                previous.is_progressive, previous.confidence):
             self.log(analysis.render())
             if analysis.is_progressive:
                 params = self.progressive_friday.get_enhanced_0dte_parameters(True)
                 self.log(f"[Progressive Friday] Adjusting parameters: {params}")
-        self._friday = analysis
+        self.friday_analysis = analysis
+        self.set_runtime_statistic(
+            f"Progressive Friday {snap.today}",
+            f"{analysis.score:g}/10 {analysis.confidence} ({len(analysis.available_signals())}/6 signals)")
 
     def _run_greeks(self, snap: MarketSnapshot, greeks: dict[ContractSpec, ContractGreeks]) -> None:
         book, alerts = self.greeks_monitor.monitor_greeks_limits(snap.positions, greeks)
+        self._max_abs_delta = max(self._max_abs_delta, abs(book.delta_shares))
+        self._min_theta = min(self._min_theta, book.theta_dollars_per_day)
+        self.set_runtime_statistic("Max |Delta| (shares)", f"{self._max_abs_delta:.2f}")
+        self.set_runtime_statistic("Min Theta ($/day)", f"{self._min_theta:.2f}")
         if alerts:
             for hedge in self.greeks_monitor.suggest_hedge(book, self.cfg.universe.underlying):
                 self._log_once("hedge", f"[HEDGE SUGGESTION] {hedge}")
@@ -259,6 +277,9 @@ class TomKingFramework(QCAlgorithm):
         verdicts, opportunities = self.section9b.analyze_all_section9b(snap)
         for verdict in verdicts:
             self._log_once(f"s9b:{verdict.strategy}", f"[Section 9B] {verdict.strategy}: {verdict.reason}")
+        if opportunities:
+            self._opportunities_seen += len(opportunities)
+            self.set_runtime_statistic("Section 9B Opportunities", str(self._opportunities_seen))
         if opportunities and opportunities[0].score >= self.cfg.section9b.execute_min_score:
             self.log(f"[Section 9B] Best opportunity: {opportunities[0].strategy} (Score: {opportunities[0].score})")
 
@@ -323,6 +344,7 @@ class TomKingFramework(QCAlgorithm):
             seen = ", ".join(d.isoformat() for d in days) if days else "none"
             self.log(f"[DATA] {tracker.name}: days with data: {seen}")
         self.log(f"[STATUS] {self.manual_mode.status()}")
+        self.set_runtime_statistic("Automation State", self.manual_mode.state.value)
         if self.websocket is not None:
             self.websocket.close()
 
@@ -367,12 +389,10 @@ def _gap_pct(snap: MarketSnapshot) -> Reading:
     return Reading((today.value - prev.value) / prev.value * 100.0)
 
 
-def _put_call_ratio(chain: ChainColumns) -> Reading:
-    """Today's put volume over call volume across the subscribed chain."""
-    calls = float(chain.volume[chain.is_call].sum()) if len(chain) else 0.0
-    puts = float(chain.volume[~chain.is_call].sum()) if len(chain) else 0.0
+def _put_call_ratio(puts: float, calls: float) -> Reading:
+    """Today's put volume over call volume across the subscribed chain (contracts traded)."""
     if calls <= 0:
-        return Reading.missing("no call volume in the chain yet")
+        return Reading.missing("no call volume traded today yet")
     return Reading(puts / calls)
 
 

@@ -12,12 +12,16 @@ from __future__ import annotations
 import dataclasses
 import enum
 import sys
+import tempfile
 import types
 from collections.abc import Callable, Iterator
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from replay.lean_services import DateRules, Notify, ObjectStore, ScheduleManager, TimeRules
 
 
 class NotImplementedInDouble(NotImplementedError):
@@ -189,12 +193,16 @@ class OptionContract(_Strict):
         self.bid_price, self.ask_price, self.last_price = bid_price, ask_price, last_price
         self.volume, self.open_interest, self.implied_volatility = volume, open_interest, implied_volatility
         self._greeks = greeks
+        self.greeks_provider: Callable[[OptionContract], Greeks] | None = None
 
     @property
     def greeks(self) -> Greeks:
-        if self._greeks is None:
+        """Given Greeks, or the replay's price model (LEAN evaluates its own model lazily too)."""
+        if self._greeks is not None:
+            return self._greeks
+        if self.greeks_provider is None:
             raise NotImplementedInDouble("LEAN double has no option price model: give the contract greeks")
-        return self._greeks
+        return self.greeks_provider(self)
 
 
 class OptionChain(_Strict):
@@ -329,6 +337,8 @@ class Leg(_Strict):
 
 @dataclasses.dataclass
 class OrderTicket:
+    """One order (one leg of a combo); ``group`` ties a combo's legs together."""
+
     order_id: int
     kind: str
     symbol: Symbol
@@ -337,6 +347,9 @@ class OrderTicket:
     tag: str
     time: datetime
     combo_units: int | None = None
+    group: int = 0
+    status: OrderStatus = OrderStatus.NEW
+    fill_price: float | None = None
 
 
 class OrderEvent(_Strict):
@@ -349,10 +362,11 @@ class OrderEvent(_Strict):
 class Transactions(_Strict):
     def __init__(self) -> None:
         self.cancel_calls = 0
+        self.on_cancel: Callable[[], list[Any]] | None = None
 
     def cancel_open_orders(self) -> list[Any]:
         self.cancel_calls += 1
-        return []
+        return self.on_cancel() if self.on_cancel is not None else []
 
 
 # --- the algorithm base ---------------------------------------------------------------------------
@@ -378,6 +392,26 @@ class QCAlgorithm(_Strict):
         self.plots: list[tuple[str, str, float]] = []
         self.orders: list[OrderTicket] = []
         self.daily_history: dict[Symbol, list[tuple[date, float, float, float, float, float]]] = {}
+        self.schedule = ScheduleManager()
+        self.date_rules = DateRules()
+        self.time_rules = TimeRules()
+        self.notify = Notify()
+        self.runtime_statistics: dict[str, str] = {}
+        self.brokerage_sim: Any = None
+        self._object_store: ObjectStore | None = None
+
+    @property
+    def object_store(self) -> ObjectStore:
+        """Folder-backed store; a runner sets the folder, tests get a fresh temporary one."""
+        if self._object_store is None:
+            self._object_store = ObjectStore(Path(tempfile.mkdtemp(prefix="lean-double-store-")))
+        return self._object_store
+
+    def use_object_store(self, folder: Path) -> None:
+        self._object_store = ObjectStore(folder)
+
+    def set_runtime_statistic(self, name: str, value: Any) -> None:
+        self.runtime_statistics[str(name)] = str(value)
 
     # set-up
     def get_parameter(self, name: str, default_value: str | None = None) -> str | None:
@@ -452,22 +486,29 @@ class QCAlgorithm(_Strict):
         return frame.set_index("time")
 
     # orders
-    def _ticket(self, kind: str, symbol: Symbol, quantity: float, limit: float | None, tag: str,
-                units: int | None = None) -> OrderTicket:
-        ticket = OrderTicket(len(self.orders) + 1, kind, symbol, quantity, limit, tag, self.time, units)
-        self.orders.append(ticket)
-        return ticket
+    def _submit(self, kind: str, legs: list[tuple[Symbol, float]], units: int | None, limit: float | None,
+                tag: str) -> list[OrderTicket]:
+        """Record one order (a combo is one group of leg tickets) and hand it to the simulated broker."""
+        group = 1 + max((t.group for t in self.orders), default=0)
+        tickets = [OrderTicket(len(self.orders) + i + 1, kind, symbol, quantity * (units or 1), limit, tag,
+                               self.time, units, group) for i, (symbol, quantity) in enumerate(legs)]
+        self.orders.extend(tickets)
+        if self.brokerage_sim is not None:
+            self.brokerage_sim.submit(self, tickets)
+        return tickets
 
     def market_order(self, symbol: Symbol, quantity: float, asynchronous: bool = False, tag: str = "") -> OrderTicket:
-        return self._ticket("market", symbol, quantity, None, tag)
+        return self._submit("market", [(symbol, quantity)], None, None, tag)[0]
 
     def limit_order(self, symbol: Symbol, quantity: float, limit_price: float, tag: str = "") -> OrderTicket:
-        return self._ticket("limit", symbol, quantity, limit_price, tag)
+        return self._submit("limit", [(symbol, quantity)], None, limit_price, tag)[0]
 
     def combo_limit_order(self, legs: list[Leg], quantity: int, limit_price: float,
                           tag: str = "") -> list[OrderTicket]:
-        return [self._ticket("combo_limit", leg.symbol, leg.quantity * quantity, limit_price, tag, quantity)
-                for leg in legs]
+        return self._submit("combo_limit", [(leg.symbol, leg.quantity) for leg in legs], quantity, limit_price, tag)
+
+    def combo_market_order(self, legs: list[Leg], quantity: int, tag: str = "") -> list[OrderTicket]:
+        return self._submit("combo_market", [(leg.symbol, leg.quantity) for leg in legs], quantity, None, tag)
 
 
 EXPORTS = [
@@ -507,12 +548,19 @@ def load_main() -> types.ModuleType:
     return importlib.import_module("main")
 
 
-def start_algorithm(parameters: dict[str, str] | None = None, live_mode: bool = False) -> Any:
-    """Create ``main.py``'s algorithm with LEAN parameters and run its ``initialize``."""
+def start_algorithm(parameters: dict[str, str] | None = None, live_mode: bool = False,
+                    prepare: Callable[[Any], None] | None = None) -> Any:
+    """Create ``main.py``'s algorithm with LEAN parameters and run its ``initialize``.
+
+    ``prepare`` runs before ``initialize`` (a runner attaches its object store and broker there, as
+    LEAN has them in place before the algorithm starts).
+    """
     cls = algorithm_class(load_main())
     algorithm = cls()
     algorithm.parameters = dict(parameters or {})
     algorithm.live_mode = live_mode
+    if prepare is not None:
+        prepare(algorithm)
     algorithm.initialize()
     return algorithm
 

@@ -18,8 +18,11 @@ def spx_contract(algorithm: object, expiry: date, strike: float, right: ld.Optio
 
 
 def bar_slice(algorithm: object, when: datetime, spx: float | None = None, vix: float | None = None,
-              contracts: list[ld.OptionContract] | None = None, fill_forward: bool = False) -> ld.Slice:
-    bars = []
+              contracts: list[ld.OptionContract] | None = None, fill_forward: bool = False,
+              trades: list[tuple[ld.OptionContract, float, bool]] | None = None) -> ld.Slice:
+    """A minute slice; ``trades`` are option trade bars (contract, volume, is_fill_forward)."""
+    bars = [ld.TradeBar(c.symbol, when, c.last_price, c.last_price, c.last_price, c.last_price, volume,
+                        is_fill_forward=ff) for c, volume, ff in trades or []]
     if spx is not None:
         bars.append(ld.TradeBar(algorithm.underlying_symbol, when, spx, spx, spx, spx,  # type: ignore[attr-defined]
                                 is_fill_forward=fill_forward))

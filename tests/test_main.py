@@ -109,11 +109,16 @@ def test_missing_vix_is_unavailable_not_invented(algo):
     assert "VIX Structure: UNKNOWN (+0)" in friday_block
 
 
-def test_friday_put_call_ratio_from_chain_volume(algo):
+def test_friday_put_call_ratio_from_todays_traded_volume(algo):
     call, put = _pair(algo)
-    ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
-    block = next(line for line in algo.logs if "P/C Ratio" in line)
-    assert "P/C Ratio: 0.80 (+0)" in block  # 40 put contracts / 50 call contracts
+    first = [(call, 50.0, False), (put, 40.0, False)]
+    ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put], trades=first))
+    assert any("P/C Ratio: 0.80 (+0)" in line for line in algo.logs)
+    second = [(call, 50.0, True), (put, 20.0, False)]  # the call bar is fill-forward: not volume
+    ld.step(algo, bar_slice(algo, _at(10, 41), spx=3700.0, contracts=[call, put], trades=second))
+    pc = next(s for s in algo.friday_analysis.signals if s.name == "pc_ratio")
+    assert (pc.reading.value, pc.points) == (pytest.approx(1.2), 1)  # 60 puts / 50 calls
+    assert algo.runtime_statistics["Progressive Friday 2021-01-08"] == "6/10 LOW (1/6 signals)"
 
 
 def test_friday_analysis_needs_a_same_day_expiry(algo):
