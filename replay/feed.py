@@ -214,7 +214,7 @@ class FeedBuilder:
         chain = self.reader.option_chain(ticker, day, DATA_TYPE[option.security_type])
         if chain is None:
             return
-        keep = self._filter(chain.contracts, day)
+        keep = self._filter(chain.contracts, day) & self._listed(chain.contracts, ticker, option, day)
         dense = chain_dense(chain, grid)
         feed.chain_symbol = option
         feed.quote_arrays = {name: getattr(dense, name)[keep].astype(np.float64)
@@ -234,6 +234,24 @@ class FeedBuilder:
         feed.contracts = contracts
         feed.contract_index = {c.symbol: i for i, c in enumerate(contracts)}
         feed.contract_count_with_data = int(np.isfinite(feed.quote_arrays["bid"]).any(axis=1).sum())
+
+    def _listed(self, contracts: Any, ticker: str, option: ld.Symbol, day: date) -> npt.NDArray[np.bool_]:
+        """Contracts LEAN's chain provider lists (the universe file); all of them when it has none.
+
+        Without a universe file LEAN's backtest would list no contracts that day; the replay keeps the
+        contracts found in the minute files instead, and says so in the data log.
+        """
+        universe = self.reader.chain_universe(DATA_TYPE[option.security_type], ticker, day)
+        if universe is None:
+            self.reader.log.record("quirk", self.reader.root / f"{ticker} {day}",
+                                   "no option universe file: chain taken from the minute files")
+            return np.ones(len(contracts), dtype=np.bool_)
+        listed = {(e, round(k * 10_000), c) for e, k, c in
+                  zip(universe.expiry.astype("datetime64[D]").tolist(), universe.strike.tolist(),
+                      universe.is_call.tolist())}
+        return np.array([(e, round(k * 10_000), c) in listed for e, k, c in
+                         zip(contracts.expiry.astype("datetime64[D]").tolist(), contracts.strike.tolist(),
+                             contracts.is_call.tolist())], dtype=np.bool_)
 
     def _reference_price(self, day: date) -> float | None:
         """LEAN selects the day's contracts before the open: the underlying's last known price."""

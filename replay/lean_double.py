@@ -94,6 +94,18 @@ class DataNormalizationMode(enum.Enum):
     BACKWARDS_RATIO = 4
 
 
+class DayOfWeek(enum.IntEnum):
+    """.NET's System.DayOfWeek numbering (Sunday = 0)."""
+
+    SUNDAY = 0
+    MONDAY = 1
+    TUESDAY = 2
+    WEDNESDAY = 3
+    THURSDAY = 4
+    FRIDAY = 5
+    SATURDAY = 6
+
+
 class TimeZones:
     NEW_YORK = "America/New_York"
 
@@ -512,7 +524,7 @@ class QCAlgorithm(_Strict):
 
 
 EXPORTS = [
-    "AccountType", "BrokerageName", "DataMappingMode", "DataNormalizationMode", "Futures", "Greeks", "Leg",
+    "AccountType", "BrokerageName", "DataMappingMode", "DayOfWeek", "DataNormalizationMode", "Futures", "Greeks", "Leg",
     "OptionChain", "OptionContract", "OptionRight", "OrderEvent", "OrderStatus", "OrderTicket", "QCAlgorithm",
     "QuoteBar", "Resolution", "SecurityType", "Slice", "Symbol", "TimeZones", "TradeBar",
 ]

@@ -82,7 +82,8 @@ class DateRules:
         return DateRule(None, "every day")
 
     def every(self, *days: Any) -> DateRule:
-        return DateRule(frozenset(int(d) for d in days), "weekdays")
+        """``DayOfWeek`` values are .NET's (Sunday = 0); Python's ``weekday()`` has Monday = 0."""
+        return DateRule(frozenset((int(getattr(d, "value", d)) - 1) % 7 for d in days), "weekdays")
 
 
 class TimeRules:
