@@ -102,12 +102,47 @@ class TomKingFramework(QCAlgorithm):
             self.log("WebSocket streaming disabled in backtest mode")
 
     def _start_stream(self) -> None:
-        from streaming import TastytradeWebSocket  # imported only in live mode
+        """Live only: tastytrade's DXLink stream in a background thread (it never calls LEAN)."""
+        from streaming import ConfigError, TastytradeWebSocket
 
         symbols = [self.cfg.universe.underlying, "VIX", "VIX9D"]
-        self.websocket = TastytradeWebSocket.from_settings(self.cfg.streaming, symbols)
+        try:
+            self.websocket = TastytradeWebSocket.from_settings(self.cfg.streaming, symbols)
+        except ConfigError as exc:  # LEAN's own live feed still runs; the stream is unavailable
+            self.error(f"[WebSocket] not started: {exc}")
+            return
         self.websocket.connect()
         self.log(f"[WebSocket] streaming started for {', '.join(symbols)}")
+
+    def _drain_stream(self) -> None:
+        """Handle what the stream thread queued (on the algorithm thread, where LEAN may be called)."""
+        if self.websocket is None:
+            return
+        for signal in self.websocket.drain_signals():
+            kind = type(signal).__name__
+            if kind == "LogLine":
+                (self.error if signal.level == "error" else self.log)(f"[WebSocket] {signal.message}")
+            elif kind == "ConnectionChanged":
+                self.log(f"[WebSocket] {signal.state.value}: {signal.reason}")
+            elif kind == "ZeroDteMove":
+                self.log(f"[0DTE SIGNAL] {signal.symbol} moved {signal.move_pct:+.2f}% from the open "
+                         f"{signal.day_open:.2f} - CHECK ENTRY")
+            elif kind == "GreeksWarning":
+                self.log(f"[GREEKS WARNING] Portfolio {signal.greek.capitalize()}: {signal.value:.2f} "
+                         f"(limit {signal.limit:g}, real-time)")
+
+    def _sync_stream_positions(self) -> None:
+        """Tell the stream what is held (streamer symbol -> signed quantity x multiplier)."""
+        if self.websocket is None:
+            return
+        from streaming.symbols import occ_to_streamer_symbol
+
+        held: dict[str, float] = {}
+        for position in self._positions():
+            symbol = self._symbols.get(position.contract) if position.contract is not None else None
+            name = occ_to_streamer_symbol(symbol.value) if symbol is not None else position.name
+            held[name] = position.quantity * position.multiplier
+        self.websocket.set_positions(held)
 
     # --- effects handed to components -------------------------------------------------------
 
@@ -133,6 +168,7 @@ class TomKingFramework(QCAlgorithm):
 
     def _on_bar(self, slice: Slice) -> None:
         now = self.time
+        self._drain_stream()
         if self._day != now.date():
             self._start_day(now.date())
         self._record_series(slice, now)
@@ -319,6 +355,8 @@ class TomKingFramework(QCAlgorithm):
     def on_order_event(self, order_event: OrderEvent) -> None:
         status = "INVALID" if order_event.status == OrderStatus.INVALID else str(order_event.status)
         self.manual_mode.on_order_event(status, str(order_event.message), self.time)
+        if order_event.status == OrderStatus.FILLED:
+            self._sync_stream_positions()
 
     def on_command(self, data: Any) -> bool | None:
         """Live commands (``lean live command``): resume, manual, status."""

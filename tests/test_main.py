@@ -69,27 +69,56 @@ def test_backtest_logs_websocket_disabled(algo):
     assert "WebSocket streaming disabled in backtest mode" in algo.logs
 
 
-def test_live_mode_creates_and_connects_the_stream(monkeypatch):
-    created = []
+@pytest.fixture
+def live_algo(monkeypatch):
+    """Live mode with the real TastytradeWebSocket, credentials from the environment, no network."""
+    from streaming import TastytradeWebSocket
 
-    class Recorder:
-        @classmethod
-        def from_settings(cls, settings, symbols):
-            created.append(symbols)
-            return cls()
-
-        def connect(self):
-            created.append("connected")
-
-        def close(self):
-            created.append("closed")
-
-    monkeypatch.setitem(sys.modules, "streaming", types.SimpleNamespace(TastytradeWebSocket=Recorder))
+    monkeypatch.setenv("TASTYTRADE_REFRESH_TOKEN", "refresh-secret")
+    monkeypatch.setenv("TASTYTRADE_CLIENT_SECRET", "client-secret")
+    connects: list[bool] = []
+    monkeypatch.setattr(TastytradeWebSocket, "connect", lambda self: connects.append(True))
     algo = ld.start_algorithm(live_mode=True)
-    assert created == [["SPX", "VIX", "VIX9D"], "connected"]
-    assert "WebSocket streaming disabled in backtest mode" not in algo.logs
-    algo.on_end_of_algorithm()
-    assert created[-1] == "closed"
+    algo.connects = connects
+    return algo
+
+
+def test_live_mode_creates_and_connects_the_stream(live_algo):
+    assert live_algo.websocket is not None and live_algo.connects == [True]
+    assert "[WebSocket] streaming started for SPX, VIX, VIX9D" in live_algo.logs
+    assert "WebSocket streaming disabled in backtest mode" not in live_algo.logs
+    assert not any("secret" in line for line in live_algo.logs + live_algo.errors)
+
+
+def test_live_mode_without_credentials_reports_and_runs(monkeypatch):
+    for name in ("TASTYTRADE_REFRESH_TOKEN", "TASTYTRADE_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    algo = ld.start_algorithm(live_mode=True)
+    assert algo.websocket is None
+    assert any(e.startswith("[WebSocket] not started:") and "TASTYTRADE_REFRESH_TOKEN" in e for e in algo.errors)
+
+
+def test_stream_signals_are_drained_on_the_algorithm_thread(live_algo, monkeypatch):
+    from streaming import GreeksWarning, LogLine, ZeroDteMove
+
+    at = datetime(2021, 1, 8, 15, 40)
+    signals = [LogLine("info", "subscribed 3 symbols", at), ZeroDteMove("SPX", 3725.0, 3700.0, 0.6757, at),
+               GreeksWarning("delta", 62.0, 50.0, (), at)]
+    monkeypatch.setattr(live_algo.websocket, "drain_signals", lambda: signals)
+    ld.step(live_algo, bar_slice(live_algo, _at(10, 40), spx=3725.0))
+    assert "[WebSocket] subscribed 3 symbols" in live_algo.logs
+    assert "[0DTE SIGNAL] SPX moved +0.68% from the open 3700.00 - CHECK ENTRY" in live_algo.logs
+    assert "[GREEKS WARNING] Portfolio Delta: 62.00 (limit 50, real-time)" in live_algo.logs
+
+
+def test_fills_update_the_streams_positions(live_algo, monkeypatch):
+    seen = []
+    monkeypatch.setattr(live_algo.websocket, "set_positions", seen.append)
+    call, put = _pair(live_algo)
+    ld.step(live_algo, bar_slice(live_algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
+    live_algo.portfolio.set_holding(call.symbol, -2)
+    live_algo.on_order_event(ld.OrderEvent(1, call.symbol, ld.OrderStatus.FILLED))
+    assert seen == [{".SPXW210108C3700": -200.0}]
 
 
 def test_unimplemented_lean_member_fails_loudly(algo):

@@ -1,0 +1,33 @@
+"""tastytrade DXLink market-data streaming for the algorithm (live mode only).
+
+Start at :class:`TastytradeWebSocket`; ``python -m streaming --help`` is a command-line viewer.
+"""
+from streaming.auth import QuoteToken, StaticQuoteTokenSource, TastytradeAuth
+from streaming.cache import GreeksSnapshot, QuoteSnapshot, SummarySnapshot, TradeSnapshot
+from streaming.config import ConfigError, StreamSettings, TastytradeConfig
+from streaming.monitors import PortfolioGreeks
+from streaming.signals import ConnectionChanged, GreeksWarning, LogLine, Signal, ZeroDteMove
+from streaming.status import ConnectionState, StreamStatus
+from streaming.tastytrade_websocket import TastytradeWebSocket
+
+__all__ = [
+    "ConfigError",
+    "ConnectionChanged",
+    "ConnectionState",
+    "GreeksSnapshot",
+    "GreeksWarning",
+    "LogLine",
+    "PortfolioGreeks",
+    "QuoteSnapshot",
+    "QuoteToken",
+    "Signal",
+    "StaticQuoteTokenSource",
+    "StreamSettings",
+    "StreamStatus",
+    "SummarySnapshot",
+    "TastytradeAuth",
+    "TastytradeConfig",
+    "TastytradeWebSocket",
+    "TradeSnapshot",
+    "ZeroDteMove",
+]

@@ -1,0 +1,248 @@
+"""tastytrade token flow: OAuth2 refresh token -> access token -> DXLink quote token and URL.
+
+Why each piece:
+- The DXLink URL is taken from ``GET /api-quote-tokens`` on every connect, never hard-coded: tastytrade
+  has served at least two production hosts, and sandbox tokens point at a delayed feed.
+- ``/api-quote-tokens`` (not ``/quote-streamer-tokens``, whose use gets accounts put on delayed quotes).
+- The HTTP transport is a plain callable so tests replace it without sockets; the default uses urllib
+  with short timeouts (standard library only, as LEAN's image has nothing else guaranteed).
+- Error messages carry the HTTP status and the API's error code, never response bodies, so credentials
+  echoed by a server cannot reach a log.
+"""
+from __future__ import annotations
+
+import json
+import re
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from streaming.clock import Clock, SystemClock
+from streaming.config import TastytradeConfig
+
+# Renew the 15-minute access token this long before it expires.
+ACCESS_TOKEN_MARGIN_SECONDS = 60.0
+_ERROR_CODE_RE = re.compile(r"^[\w.:\-]{1,80}$")
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(repr=False)
+    body: bytes | None = field(default=None, repr=False)
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    body: bytes = field(repr=False)
+
+
+HttpTransport = Callable[[HttpRequest], HttpResponse]
+
+
+def urllib_transport(request: HttpRequest) -> HttpResponse:
+    """Sends one request with urllib; HTTP error statuses are returned, network failures raise OSError."""
+    prepared = urllib.request.Request(
+        request.url, data=request.body, headers=dict(request.headers), method=request.method
+    )
+    try:
+        with urllib.request.urlopen(prepared, timeout=request.timeout_seconds) as response:
+            return HttpResponse(response.status, response.read())
+    except urllib.error.HTTPError as exc:
+        with exc:
+            return HttpResponse(exc.code, exc.read())
+
+
+class TokenError(Exception):
+    """Base of the token-flow failures."""
+
+
+class AuthRejectedError(TokenError):
+    """tastytrade or DXLink refused the credentials or the token: refresh once, then give up."""
+
+
+class TokenUnavailableError(TokenError):
+    """Network trouble, 5xx, 429 or an unexpected reply: back off and try again."""
+
+
+@dataclass(frozen=True)
+class QuoteToken:
+    """A DXLink quote token (valid 24 h) with the URL it belongs to."""
+
+    token: str = field(repr=False)
+    dxlink_url: str
+    level: str  # "api" for real-time, "demo" for the sandbox's delayed feed
+    fetched_at: float  # monotonic seconds, for the token-age reconnect
+
+    @property
+    def delayed(self) -> bool:
+        """Sandbox/demo feeds are 15 minutes delayed; the URL path says so (``…/delayed``)."""
+        return "delayed" in self.dxlink_url or self.level == "demo"
+
+
+class QuoteTokenSource(Protocol):
+    """Where the client gets a token for each connect."""
+
+    def fetch(self) -> QuoteToken:
+        """A fresh quote token; raises AuthRejectedError or TokenUnavailableError."""
+        ...
+
+    def invalidate(self) -> None:
+        """Forget cached credentials-derived tokens (after DXLink rejected one)."""
+        ...
+
+
+class StaticQuoteTokenSource:
+    """A quote token and URL given directly (command line ``--url/--token``, tests)."""
+
+    def __init__(self, dxlink_url: str, token: str, *, level: str = "api", clock: Clock | None = None) -> None:
+        _check_ws_url(dxlink_url)
+        self._url = dxlink_url
+        self._token = token
+        self._level = level
+        self._clock = clock or SystemClock()
+
+    def fetch(self) -> QuoteToken:
+        return QuoteToken(self._token, self._url, self._level, self._clock.monotonic())
+
+    def invalidate(self) -> None:
+        """Nothing to refresh: a rejected static token is rejected again, which ends the stream."""
+
+    def __repr__(self) -> str:
+        return f"StaticQuoteTokenSource(url={self._url!r})"
+
+
+class TastytradeAuth:
+    """OAuth2 refresh-token flow and quote-token fetch against the tastytrade REST API."""
+
+    def __init__(
+        self,
+        config: TastytradeConfig,
+        *,
+        transport: HttpTransport = urllib_transport,
+        clock: Clock | None = None,
+        on_secret: Callable[[str], None] | None = None,
+    ) -> None:
+        self._config = config
+        self._transport = transport
+        self._clock = clock or SystemClock()
+        self._on_secret = on_secret or (lambda _secret: None)
+        self._lock = threading.Lock()
+        self._access_token: str | None = None
+        self._access_expires_at = 0.0
+
+    def __repr__(self) -> str:
+        return f"TastytradeAuth(environment={self._config.environment!r})"
+
+    def fetch(self) -> QuoteToken:
+        """``GET /api-quote-tokens`` with a valid access token (one retry with a new one on HTTP 401)."""
+        with self._lock:
+            status, payload = self._get_quote_token(self._access())
+            if status == 401:
+                self._access_token = None
+                status, payload = self._get_quote_token(self._access())
+            if status in (401, 403, 404):
+                raise AuthRejectedError(_describe("GET /api-quote-tokens", status, payload))
+            if status != 200:
+                raise TokenUnavailableError(_describe("GET /api-quote-tokens", status, payload))
+            return self._quote_token(payload)
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._access_token = None
+
+    def _access(self) -> str:
+        now = self._clock.monotonic()
+        if self._access_token is not None and now < self._access_expires_at:
+            return self._access_token
+        body: dict[str, str] = {
+            "grant_type": "refresh_token",
+            "refresh_token": self._config.refresh_token,
+            "client_secret": self._config.client_secret,
+        }
+        if self._config.client_id:
+            body["client_id"] = self._config.client_id
+        status, payload = self._call("POST", "/oauth/token", body=body)
+        if status in (400, 401, 403):
+            raise AuthRejectedError(_describe("POST /oauth/token", status, payload))
+        reply = payload if isinstance(payload, dict) else {}
+        token = reply.get("access_token")
+        if status != 200 or not isinstance(token, str) or not token:
+            raise TokenUnavailableError(_describe("POST /oauth/token", status, payload))
+        self._on_secret(token)
+        lifetime = _number(reply.get("expires_in"), default=900.0)
+        self._access_token = token
+        self._access_expires_at = now + max(lifetime - ACCESS_TOKEN_MARGIN_SECONDS, 0.0)
+        return token
+
+    def _get_quote_token(self, access_token: str) -> tuple[int, object]:
+        return self._call("GET", "/api-quote-tokens", bearer=access_token)
+
+    def _quote_token(self, payload: object) -> QuoteToken:
+        data = payload.get("data") if isinstance(payload, dict) else None
+        token = data.get("token") if isinstance(data, dict) else None
+        url = data.get("dxlink-url") if isinstance(data, dict) else None
+        if not isinstance(token, str) or not token or not isinstance(url, str):
+            raise TokenUnavailableError("GET /api-quote-tokens: reply without token or dxlink-url")
+        self._on_secret(token)
+        try:
+            _check_ws_url(url)
+        except ValueError as exc:
+            raise TokenUnavailableError(f"GET /api-quote-tokens: {exc}") from None
+        level = data.get("level") if isinstance(data, dict) else None
+        return QuoteToken(token, url, level if isinstance(level, str) else "", self._clock.monotonic())
+
+    def _call(
+        self, method: str, path: str, *, body: dict[str, str] | None = None, bearer: str | None = None
+    ) -> tuple[int, object]:
+        headers = {"User-Agent": self._config.user_agent, "Accept": "application/json"}
+        if bearer is not None:
+            headers["Authorization"] = f"Bearer {bearer}"
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body).encode()
+        request = HttpRequest(
+            method, self._config.api_base_url + path, headers, data, self._config.http_timeout_seconds
+        )
+        try:
+            response = self._transport(request)
+        except (OSError, ValueError) as exc:  # URLError, timeouts, connection resets
+            raise TokenUnavailableError(f"{method} {path}: {type(exc).__name__}") from None
+        try:
+            payload: object = json.loads(response.body) if response.body else None
+        except ValueError:
+            payload = None
+        return response.status, payload
+
+
+def _check_ws_url(url: str) -> None:
+    if not url.startswith(("wss://", "ws://")):
+        raise ValueError("dxlink-url is not a ws:// or wss:// URL")
+
+
+def _number(value: object, *, default: float) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+def _describe(what: str, status: int, payload: object) -> str:
+    """``POST /oauth/token: HTTP 401 (invalid_grant)``: status and error code only, never the body."""
+    code = _error_code(payload)
+    return f"{what}: HTTP {status}" + (f" ({code})" if code else "")
+
+
+def _error_code(payload: object) -> str | None:
+    if not isinstance(payload, dict):
+        return None
+    error = payload.get("error")
+    if isinstance(error, dict):
+        error = error.get("code")
+    if isinstance(error, str) and _ERROR_CODE_RE.match(error):
+        return error
+    return None

@@ -1,0 +1,448 @@
+"""The DXLink connection thread.
+
+One daemon thread owns the socket and does all I/O: fetch a fresh quote token, open the URL it names,
+run the strict handshake, decode FEED_DATA, send keepalives and subscription changes, watch for a dead
+link, and reconnect with back-off. Reads use a short socket timeout (``poll_interval_seconds``) so the
+same thread also runs the timers; nothing else ever touches the socket, so no send lock is needed and
+the algorithm thread never blocks on the network.
+
+What leaves the thread: decoded batches through ``on_feed`` (the façade stores them in the cache) and
+signals in the ``SignalQueue``. It never calls the algorithm.
+"""
+from __future__ import annotations
+
+import json
+import random
+import struct
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import websocket
+from websocket import ABNF
+
+from streaming.auth import AuthRejectedError, QuoteToken, QuoteTokenSource, TokenUnavailableError
+from streaming.clock import Clock, SystemClock
+from streaming.config import DEFAULT_USER_AGENT, StreamSettings
+from streaming.feed_parser import Batch, FeedDecoder
+from streaming.protocol import (
+    FEED_CHANNEL,
+    FEED_EVENT_FIELDS,
+    EndReason,
+    Handshake,
+    close_reason,
+    keepalive_message,
+    setup_message,
+    subscription_messages,
+)
+from streaming.redaction import Redactor
+from streaming.signals import SignalQueue
+from streaming.status import ConnectionState, StreamStatus
+from streaming.subscriptions import Pair, SubscriptionBook
+from streaming.timing import LinkTimers, TimerVerdict, backoff_delay, token_refresh_due
+
+FeedHandler = Callable[[list[Batch], float], None]  # (batches, received_at in monotonic seconds)
+
+# Ends after which the socket is gone or useless: no close handshake, just release it.
+_ABRUPT_ENDS = {
+    EndReason.DROPPED,
+    EndReason.DEAD_LINK,
+    EndReason.SERVER_CLOSED,
+    EndReason.MESSAGE_TOO_BIG,
+    EndReason.SERVICE_RESTART,
+}
+
+
+@dataclass(frozen=True)
+class SessionEnd:
+    """How one connection attempt ended."""
+
+    reason: EndReason
+    detail: str
+    authorized: bool = False  # DXLink accepted the token during this attempt
+    ready_seconds: float = 0.0  # how long the feed was up
+
+
+@dataclass
+class _RetryState:
+    """Counters of the reconnect loop."""
+
+    attempts: int = 0
+    failures: int = 0  # consecutive failed or short sessions: the back-off exponent
+    rejections: int = 0  # consecutive token rejections: two end the stream
+
+
+class DxLinkClient:
+    """Keeps one DXLink feed channel alive for the wanted subscriptions."""
+
+    def __init__(
+        self,
+        token_source: QuoteTokenSource,
+        book: SubscriptionBook,
+        signals: SignalQueue,
+        *,
+        on_feed: FeedHandler,
+        settings: StreamSettings | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        redactor: Redactor | None = None,
+        user_agent: str = DEFAULT_USER_AGENT,
+    ) -> None:
+        self.settings = settings or StreamSettings()
+        self.clock = clock or SystemClock()
+        self.book = book
+        self.signals = signals
+        self._token_source = token_source
+        self._on_feed = on_feed
+        self._rng = rng or random.Random()
+        self._redactor = redactor or Redactor()
+        self._user_agent = user_agent
+        self.chunk_size = self.settings.subscription_chunk_size
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._state = ConnectionState.IDLE
+        self._connected_since: datetime | None = None
+        self._reconnects = 0
+        self._last_error: str | None = None
+        self._delayed = False
+        self.last_inbound: float | None = None
+
+    def __repr__(self) -> str:
+        return f"DxLinkClient(state={self._state.value}, reconnects={self._reconnects})"
+
+    # ----- algorithm-thread API -------------------------------------------------------------
+    def start(self) -> None:
+        """Starts the stream thread and returns at once; a second call does nothing."""
+        with self._lock:
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(target=self._run, name="dxlink-stream", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_seconds: float = 2.0) -> None:
+        """Asks the thread to close the connection and waits up to ``timeout_seconds`` for it."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout_seconds)
+        if thread is None:
+            self._set_state(ConnectionState.CLOSED, "closed before connecting")
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def state(self) -> ConnectionState:
+        return self._state
+
+    def status(self, seconds_since_market_event: float | None) -> StreamStatus:
+        now = self.clock.monotonic()
+        last_inbound = self.last_inbound
+        with self._lock:
+            state, since, reconnects = self._state, self._connected_since, self._reconnects
+            last_error, delayed = self._last_error, self._delayed
+        return StreamStatus(
+            state=state,
+            connected_since=since,
+            seconds_since_inbound=None if last_inbound is None else max(now - last_inbound, 0.0),
+            seconds_since_market_event=seconds_since_market_event,
+            reconnect_count=reconnects,
+            last_error=last_error,
+            delayed_feed=delayed,
+            subscriptions=len(self.book.snapshot()[1]),
+        )
+
+    # ----- used by the session ----------------------------------------------------------------
+    def problem(self, key: str, message: str) -> None:
+        """Malformed input or unexpected messages: a rate-limited warning, never an exception."""
+        self.signals.log("warning", message, key=key)
+
+    def deliver(self, batches: list[Batch], received_at: float) -> None:
+        try:
+            self._on_feed(batches, received_at)
+        except Exception as exc:  # a bug in storing data must not end the connection
+            self.problem("feed-handler", f"internal error while storing market data: {type(exc).__name__}: {exc}")
+
+    def on_ready(self, url: str) -> None:
+        self._set_state(ConnectionState.CONNECTED, f"streaming from {url}")
+
+    # ----- the thread ---------------------------------------------------------------------------
+    def _run(self) -> None:
+        retry = _RetryState()
+        while not self._stop.is_set():
+            if retry.attempts:
+                with self._lock:
+                    self._reconnects += 1
+            retry.attempts += 1
+            end = self._attempt()
+            if self._stop.is_set() or end.reason is EndReason.STOPPED:
+                break
+            delay = self._next_delay(end, retry)
+            if delay is None:
+                self._fail(end)
+                return
+            self._record_end(end)
+            self._set_state(ConnectionState.RECONNECTING, f"{end.detail}; reconnecting in {delay:.2f} s")
+            self._stop.wait(delay)
+        self._set_state(ConnectionState.CLOSED, "closed by the algorithm")
+
+    def _next_delay(self, end: SessionEnd, retry: _RetryState) -> float | None:
+        """Seconds before the next attempt, or None to stop for good (token rejected twice in a row)."""
+        if end.authorized:
+            retry.rejections = 0
+        if end.reason is EndReason.AUTH_REJECTED:
+            retry.rejections += 1
+            if retry.rejections >= 2:
+                return None
+            self._token_source.invalidate()
+            return 0.0
+        if end.reason is EndReason.TOKEN_REFRESH:
+            return 0.0
+        if end.ready_seconds >= self.settings.stable_session_seconds:
+            retry.failures = 0
+        if end.reason is EndReason.MESSAGE_TOO_BIG:
+            self._shrink_chunks()
+        delay = backoff_delay(retry.failures, self.settings, self._rng)
+        retry.failures += 1
+        return delay
+
+    def _attempt(self) -> SessionEnd:
+        """One token fetch + connection + session; never raises."""
+        try:
+            self._set_state(ConnectionState.CONNECTING, "fetching a DXLink quote token")
+            try:
+                token = self._token_source.fetch()
+            except AuthRejectedError as exc:
+                return SessionEnd(EndReason.AUTH_REJECTED, str(exc))
+            except TokenUnavailableError as exc:
+                return SessionEnd(EndReason.TOKEN_UNAVAILABLE, f"no quote token: {exc}")
+            self._redactor.add(token.token)
+            self._note_token(token)
+            return self._connect(token)
+        except Exception as exc:  # a bug must not kill the thread: report it and reconnect
+            detail = f"internal error: {type(exc).__name__}: {exc}"
+            self.signals.log("error", detail, key="internal-error")
+            return SessionEnd(EndReason.INTERNAL_ERROR, detail)
+
+    def _connect(self, token: QuoteToken) -> SessionEnd:
+        settings = self.settings
+        try:
+            ws = websocket.create_connection(
+                token.dxlink_url,
+                timeout=settings.connect_timeout_seconds,
+                header=[f"User-Agent: {self._user_agent}"],
+                skip_utf8_validation=True,
+                enable_multithread=True,
+            )
+        except (websocket.WebSocketException, OSError, ValueError) as exc:
+            return SessionEnd(EndReason.CONNECT_FAILED, f"cannot open {token.dxlink_url}: {_describe(exc)}")
+        end = SessionEnd(EndReason.INTERNAL_ERROR, "session did not finish")
+        try:
+            ws.settimeout(settings.poll_interval_seconds)
+            end = _Session(self, ws, token).run()
+            return end
+        finally:
+            _release(ws, graceful=end.reason not in _ABRUPT_ENDS, timeout=settings.close_timeout_seconds)
+
+    def _note_token(self, token: QuoteToken) -> None:
+        with self._lock:
+            self._delayed = token.delayed
+        if token.delayed:
+            self.signals.log("warning", f"{token.dxlink_url} is a delayed feed: quotes are ~15 minutes old", key="delayed")
+
+    def _record_end(self, end: SessionEnd) -> None:
+        if end.reason is not EndReason.TOKEN_REFRESH:
+            with self._lock:
+                self._last_error = self._redactor(end.detail)
+
+    def _fail(self, end: SessionEnd) -> None:
+        detail = f"{end.detail}; rejected again after a token refresh - stopped, check the tastytrade credentials"
+        with self._lock:
+            self._last_error = self._redactor(detail)
+        self.signals.log("error", detail)
+        self._set_state(ConnectionState.FAILED, detail)
+
+    def _shrink_chunks(self) -> None:
+        self.chunk_size = max(1, self.chunk_size // 2)
+        self.signals.log(
+            "warning", f"subscription frame too big (close 1009): now {self.chunk_size} subscriptions per frame"
+        )
+
+    def _set_state(self, state: ConnectionState, reason: str) -> None:
+        with self._lock:
+            self._state = state
+            self._connected_since = self.signals.now() if state is ConnectionState.CONNECTED else None
+        self.signals.connection(state, reason)
+
+
+class _Session:
+    """One open socket: handshake, frames, timers. Runs on the stream thread only."""
+
+    def __init__(self, client: DxLinkClient, ws: websocket.WebSocket, token: QuoteToken) -> None:
+        self._client = client
+        self._ws = ws
+        self._token = token
+        self._settings = client.settings
+        self._monotonic = client.clock.monotonic
+        now = self._monotonic()
+        self._timers = LinkTimers(
+            opened_at=now,
+            keepalive_interval=self._settings.keepalive_interval_seconds,
+            dead_link_seconds=self._settings.dead_link_seconds,
+            handshake_timeout=self._settings.handshake_timeout_seconds,
+        )
+        self._handshake = Handshake(token.token, self._settings.aggregation_period_seconds)
+        self._decoder = FeedDecoder(client.problem, FEED_EVENT_FIELDS)
+        self._data_format = "COMPACT"
+        self._sent: frozenset[Pair] = frozenset()
+        self._flushed_version = -1
+        self._next_check = now
+        self._ready_at: float | None = None
+        self._authorized = False
+
+    def run(self) -> SessionEnd:
+        settings = self._settings
+        try:
+            self._send(setup_message(settings.server_keepalive_timeout_seconds, settings.accept_keepalive_timeout_seconds))
+            while not self._client.stopping:
+                end = self._receive_one() or self._check_timers()
+                if end is not None:
+                    return end
+            return self._end(EndReason.STOPPED, "closed by the algorithm")
+        except (websocket.WebSocketException, OSError) as exc:
+            return self._end(EndReason.DROPPED, f"connection lost: {_describe(exc)}")
+
+    # ----- inbound ------------------------------------------------------------------------------
+    def _receive_one(self) -> SessionEnd | None:
+        try:
+            opcode, frame = self._ws.recv_data_frame(True)
+        except websocket.WebSocketTimeoutException:
+            return None
+        now = self._monotonic()
+        self._timers.last_inbound = now
+        self._client.last_inbound = now
+        if opcode == ABNF.OPCODE_TEXT:
+            return self._on_text(frame.data, now)
+        if opcode == ABNF.OPCODE_CLOSE:
+            return self._on_close(frame.data)
+        if opcode == ABNF.OPCODE_BINARY:
+            self._client.problem("binary", "binary websocket frame ignored")
+        return None
+
+    def _on_text(self, data: bytes | str, now: float) -> SessionEnd | None:
+        try:
+            message = json.loads(data)
+        except (ValueError, RecursionError):
+            self._client.problem("json", f"malformed frame ({len(data)} bytes) ignored")
+            return None
+        if type(message) is not dict:
+            self._client.problem("json", "frame that is not a JSON object ignored")
+            return None
+        kind = message.get("type")
+        if kind == "FEED_DATA":
+            if message.get("channel") == FEED_CHANNEL:
+                batches = self._decoder.decode(message.get("data"))
+                if batches:
+                    self._client.deliver(batches, now)
+            return None
+        if kind == "FEED_CONFIG":
+            self._on_feed_config(message)
+            return None
+        return self._on_control(message)
+
+    def _on_feed_config(self, message: dict[str, object]) -> None:
+        if message.get("channel") != FEED_CHANNEL:
+            return
+        if "eventFields" in message:
+            self._decoder.configure(message["eventFields"])
+        data_format = message.get("dataFormat")
+        if isinstance(data_format, str) and data_format != self._data_format:
+            self._client.signals.log("info", f"server switched the feed from {self._data_format} to {data_format[:20]}")
+            self._data_format = data_format
+
+    def _on_control(self, message: dict[str, object]) -> SessionEnd | None:
+        step = self._handshake.on_message(message)
+        for outgoing in step.send:
+            self._send(outgoing)
+        self._authorized = self._authorized or step.authorized
+        if step.log:
+            self._client.problem(f"control-{step.log[:30]}", step.log)
+        if step.end is not None:
+            return self._end(step.end, step.detail)
+        if self._handshake.server_keepalive_timeout is not None:
+            self._timers.adopt_server_timeout(self._handshake.server_keepalive_timeout)
+        if step.ready:
+            self._ready_at = self._monotonic()
+            self._timers.ready = True
+            self._flush_subscriptions()
+            self._client.on_ready(self._token.dxlink_url)
+        return None
+
+    def _on_close(self, payload: bytes) -> SessionEnd:
+        code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
+        text = payload[2:].decode("utf-8", "replace")[:120] if len(payload) > 2 else ""
+        detail = f"server closed the connection (code {code}{': ' + text if text else ''})"
+        return self._end(close_reason(code), detail)
+
+    # ----- outbound and timers ------------------------------------------------------------------
+    def _send(self, message: dict[str, object]) -> None:
+        self._ws.send(json.dumps(message, separators=(",", ":")))
+        self._timers.last_sent = self._monotonic()
+
+    def _check_timers(self) -> SessionEnd | None:
+        now = self._monotonic()
+        if now < self._next_check:
+            return None
+        self._next_check = now + self._settings.poll_interval_seconds
+        verdict = self._timers.verdict(now)
+        if verdict is TimerVerdict.DEAD_LINK:
+            silent = now - self._timers.last_inbound
+            return self._end(EndReason.DEAD_LINK, f"no frame from the server for {silent:.1f} s (dead link)")
+        if verdict is TimerVerdict.HANDSHAKE_TIMEOUT:
+            return self._end(
+                EndReason.HANDSHAKE_TIMEOUT,
+                f"DXLink handshake not finished after {now - self._timers.opened_at:.1f} s "
+                f"(stuck at {self._handshake.phase.value})",
+            )
+        if verdict is TimerVerdict.KEEPALIVE:
+            self._send(keepalive_message())
+        if self._ready_at is None:
+            return None
+        if self._client.book.version != self._flushed_version:
+            self._flush_subscriptions()
+        if token_refresh_due(now - self._token.fetched_at, self._client.clock.time(), self._settings):
+            return self._end(EndReason.TOKEN_REFRESH, "renewing the quote token before its 24 h expiry")
+        return None
+
+    def _flush_subscriptions(self) -> None:
+        """Sends the difference between the wanted set and what this connection already asked for."""
+        version, wanted = self._client.book.snapshot()
+        add = sorted(wanted - self._sent)
+        remove = sorted(self._sent - wanted)
+        for message in subscription_messages(add, remove, self._client.chunk_size):
+            self._send(message)
+        self._sent, self._flushed_version = wanted, version
+
+    def _end(self, reason: EndReason, detail: str) -> SessionEnd:
+        ready_seconds = 0.0 if self._ready_at is None else self._monotonic() - self._ready_at
+        return SessionEnd(reason, detail, self._authorized, ready_seconds)
+
+
+def _release(ws: websocket.WebSocket, *, graceful: bool, timeout: float) -> None:
+    """Closes the socket; a polite close frame only when the peer may still be listening."""
+    try:
+        if graceful:
+            ws.close(timeout=timeout)
+    except Exception:  # the socket may already be broken; shutting it down below is enough
+        pass
+    ws.shutdown()
+
+
+def _describe(exc: BaseException) -> str:
+    status = getattr(exc, "status_code", None)
+    if isinstance(exc, websocket.WebSocketBadStatusException) and status is not None:
+        return f"HTTP {status} on the websocket upgrade"
+    return f"{type(exc).__name__}: {exc}"[:200]

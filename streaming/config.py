@@ -1,0 +1,107 @@
+"""Credentials and timing settings for the tastytrade market-data stream.
+
+Credentials come from environment variables or from LEAN parameters that are not committed; this
+module takes them as plain values so nothing here reads files or LEAN objects. They are excluded from
+every ``repr`` so a logged config object cannot leak them.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+PRODUCTION_API_URL = "https://api.tastyworks.com"
+SANDBOX_API_URL = "https://api.cert.tastyworks.com"
+ENVIRONMENTS = {"production": PRODUCTION_API_URL, "sandbox": SANDBOX_API_URL}
+
+ENV_REFRESH_TOKEN = "TASTYTRADE_REFRESH_TOKEN"
+ENV_CLIENT_SECRET = "TASTYTRADE_CLIENT_SECRET"
+ENV_CLIENT_ID = "TASTYTRADE_CLIENT_ID"
+ENV_ENVIRONMENT = "TASTYTRADE_ENVIRONMENT"
+ENV_USER_AGENT = "TASTYTRADE_USER_AGENT"
+
+# tastytrade answers 401 to REST calls without a "<product>/<version>" User-Agent.
+DEFAULT_USER_AGENT = "tom-king-framework/1.0"
+
+
+class ConfigError(ValueError):
+    """Missing or invalid settings; the message names variables, never their values."""
+
+
+@dataclass(frozen=True)
+class TastytradeConfig:
+    """OAuth2 credentials of a tastytrade personal OAuth application, plus REST settings."""
+
+    refresh_token: str = field(repr=False)
+    client_secret: str = field(repr=False)
+    client_id: str | None = field(default=None, repr=False)
+    environment: str = "production"  # "production" or "sandbox" (api.cert, separate credentials)
+    user_agent: str = DEFAULT_USER_AGENT
+    http_timeout_seconds: float = 10.0
+
+    def __post_init__(self) -> None:
+        if not self.refresh_token or not self.client_secret:
+            raise ConfigError("tastytrade refresh token and client secret are both required")
+        if self.environment not in ENVIRONMENTS:
+            raise ConfigError(f"environment must be one of {sorted(ENVIRONMENTS)}, got {self.environment!r}")
+        if not self.user_agent:
+            raise ConfigError("a User-Agent is required by the tastytrade API")
+        if self.http_timeout_seconds <= 0:
+            raise ConfigError("http_timeout_seconds must be positive")
+
+    @property
+    def api_base_url(self) -> str:
+        return ENVIRONMENTS[self.environment]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TastytradeConfig:
+        """Reads ``TASTYTRADE_REFRESH_TOKEN``, ``TASTYTRADE_CLIENT_SECRET`` and the optional
+        ``TASTYTRADE_CLIENT_ID``, ``TASTYTRADE_ENVIRONMENT``, ``TASTYTRADE_USER_AGENT``."""
+        env = os.environ if environ is None else environ
+        missing = [name for name in (ENV_REFRESH_TOKEN, ENV_CLIENT_SECRET) if not env.get(name)]
+        if missing:
+            raise ConfigError(f"set the environment variable(s) {', '.join(missing)}")
+        return cls(
+            refresh_token=env[ENV_REFRESH_TOKEN],
+            client_secret=env[ENV_CLIENT_SECRET],
+            client_id=env.get(ENV_CLIENT_ID) or None,
+            environment=(env.get(ENV_ENVIRONMENT) or "production").strip().lower(),
+            user_agent=env.get(ENV_USER_AGENT) or DEFAULT_USER_AGENT,
+        )
+
+
+@dataclass(frozen=True)
+class StreamSettings:
+    """Timings of the DXLink link, all in seconds. Defaults follow the reference notes.
+
+    Tests shrink them (e.g. a 0.5 s dead-link timeout) instead of waiting for the real values.
+    """
+
+    keepalive_interval_seconds: float = 20.0  # LEAN 20 s, SDK 30 s; the server drops us after 60 s
+    server_keepalive_timeout_seconds: int = 60  # SETUP keepaliveTimeout: how long the server waits for us
+    accept_keepalive_timeout_seconds: int = 60  # SETUP acceptKeepaliveTimeout: what we allow the server
+    dead_link_seconds: float = 60.0  # no inbound frame for this long = dead link, reconnect
+    handshake_timeout_seconds: float = 10.0  # SETUP..CHANNEL_OPENED must finish within this
+    connect_timeout_seconds: float = 10.0  # TCP + TLS + HTTP upgrade
+    close_timeout_seconds: float = 1.0  # wait for the server's close frame when we close
+    poll_interval_seconds: float = 0.25  # socket read timeout: how often timers and new subscriptions are checked
+    backoff_initial_seconds: float = 1.0
+    backoff_max_seconds: float = 30.0
+    backoff_jitter: float = 0.2  # +-20 % so many clients do not reconnect in lock-step
+    stable_session_seconds: float = 30.0  # a session this long resets the back-off
+    token_max_age_seconds: float = 23 * 3600.0  # quote tokens live 24 h: always reconnect before
+    token_quiet_refresh_age_seconds: float = 12 * 3600.0  # older tokens are renewed outside trading hours
+    subscription_chunk_size: int = 250  # (type, symbol) pairs per FEED_SUBSCRIPTION frame (LEAN uses 250)
+    aggregation_period_seconds: float = 0.1
+    max_queued_signals: int = 10_000
+    log_repeat_interval_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if self.keepalive_interval_seconds >= self.server_keepalive_timeout_seconds:
+            raise ConfigError("keepalive_interval_seconds must be well inside the server keepalive timeout")
+        if self.backoff_initial_seconds > self.backoff_max_seconds:
+            raise ConfigError("backoff_initial_seconds must not exceed backoff_max_seconds")
+        if self.token_max_age_seconds >= 24 * 3600.0:
+            raise ConfigError("token_max_age_seconds must be below the 24 h quote-token lifetime")
+        if self.subscription_chunk_size < 1 or self.poll_interval_seconds <= 0:
+            raise ConfigError("subscription_chunk_size and poll_interval_seconds must be positive")

@@ -1,0 +1,129 @@
+"""Signals from the stream thread to the algorithm thread.
+
+Why a queue of small frozen values: LEAN's API must only be called from the algorithm thread, so the
+websocket thread never calls the algorithm. It leaves these signals here and the algorithm drains them
+(``TastytradeWebSocket.drain_signals()``) in ``on_data`` or a scheduled event, then logs or acts.
+"""
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Literal, Union
+
+from streaming.clock import Clock
+from streaming.redaction import Redactor
+from streaming.status import ConnectionState
+
+LogLevel = Literal["debug", "info", "warning", "error"]
+GreekName = Literal["delta", "gamma"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionChanged:
+    """The link changed state (connected, reconnecting, failed...); ``reason`` is redacted."""
+
+    state: ConnectionState
+    reason: str
+    at: datetime  # UTC
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """A line for the algorithm to pass to ``self.log``/``self.debug``/``self.error``."""
+
+    level: LogLevel
+    message: str
+    at: datetime  # UTC
+
+
+@dataclass(frozen=True, slots=True)
+class ZeroDteMove:
+    """Friday 10:00-15:00 New York: the price moved more than the threshold from the day's open."""
+
+    symbol: str
+    price: float
+    day_open: float
+    move_pct: float  # signed, in percent (0.62 = +0.62 %)
+    at: datetime  # UTC
+
+
+@dataclass(frozen=True, slots=True)
+class GreeksWarning:
+    """A position-weighted portfolio Greek crossed its limit (share-equivalent units)."""
+
+    greek: GreekName
+    value: float
+    limit: float
+    positions_without_greeks: tuple[str, ...]  # held options with no Greeks yet, left out of the sum
+    at: datetime  # UTC
+
+
+Signal = Union[ConnectionChanged, LogLine, ZeroDteMove, GreeksWarning]
+
+
+class SignalQueue:
+    """Bounded, thread-safe queue of signals with redaction and repeat suppression for log lines.
+
+    Bounded because an algorithm that never drains must not grow memory without limit (the oldest
+    signals are dropped and the drop is reported). Log lines with a ``key`` are emitted at most once
+    per ``repeat_interval_seconds`` so a stream of malformed frames cannot flood the LEAN log.
+    """
+
+    def __init__(
+        self,
+        clock: Clock,
+        redactor: Redactor,
+        *,
+        max_items: int = 10_000,
+        repeat_interval_seconds: float = 60.0,
+    ) -> None:
+        self._clock = clock
+        self._redact = redactor
+        self._max_items = max_items
+        self._repeat_interval = repeat_interval_seconds
+        self._lock = threading.Lock()
+        self._items: deque[Signal] = deque()
+        self._dropped = 0
+        self._last_logged: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
+
+    def now(self) -> datetime:
+        """The current UTC time from the injected clock, for signal timestamps."""
+        return datetime.fromtimestamp(self._clock.time(), timezone.utc)
+
+    def put(self, signal: Signal) -> None:
+        with self._lock:
+            if len(self._items) >= self._max_items:
+                self._items.popleft()
+                self._dropped += 1
+            self._items.append(signal)
+
+    def log(self, level: LogLevel, message: str, *, key: str | None = None) -> None:
+        """Queues a redacted log line; with a ``key``, repeats within the interval are counted, not queued."""
+        if key is not None:
+            now = self._clock.monotonic()
+            with self._lock:
+                last = self._last_logged.get(key)
+                if last is not None and now - last < self._repeat_interval:
+                    self._suppressed[key] = self._suppressed.get(key, 0) + 1
+                    return
+                self._last_logged[key] = now
+                repeats = self._suppressed.pop(key, 0)
+            if repeats:
+                message = f"{message} (and {repeats} similar since the last report)"
+        self.put(LogLine(level, self._redact(message), self.now()))
+
+    def connection(self, state: ConnectionState, reason: str) -> None:
+        self.put(ConnectionChanged(state, self._redact(reason), self.now()))
+
+    def drain(self) -> list[Signal]:
+        """Everything queued so far, oldest first; called on the algorithm thread."""
+        with self._lock:
+            items = list(self._items)
+            self._items.clear()
+            dropped, self._dropped = self._dropped, 0
+        if dropped:
+            items.insert(0, LogLine("warning", f"{dropped} stream signals dropped: queue full", self.now()))
+        return items
