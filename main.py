@@ -21,7 +21,8 @@ from analysis.progressive_friday import FridayAnalysis, FridayInputs, Progressiv
 from core.market import ChainColumns, MarketSnapshot, ContractSpec, BookPosition, Reading, SeriesTracker
 from core.orders import OrderIntent
 from core.settings import Settings, load_settings
-from risk.greeks_monitor import ContractGreeks, GreeksMonitor, PortfolioGreeks
+from risk.contract_greeks import PricingInputs, greeks_for
+from risk.greeks_monitor import GreeksMonitor, PortfolioGreeks
 from risk.manual_mode import Effects, ManualModeFallback
 from strategies.section9b import Section9BStrategies
 
@@ -72,6 +73,11 @@ class TomKingFramework(QCAlgorithm):
                 data_mapping_mode=DataMappingMode.OPEN_INTEREST,
                 data_normalization_mode=DataNormalizationMode.RAW, contract_depth_offset=0)
             self.future.set_filter(0, 182)
+        self.beta_symbol: Symbol | None = None
+        reference = self.cfg.greeks.beta_reference
+        if reference.upper() != universe.underlying.upper():
+            self.beta_symbol = self.add_equity(reference, Resolution.MINUTE).symbol
+        self.dividend_yield_model = DividendYieldProvider(self.underlying_symbol)
         self.set_benchmark(self.underlying_symbol)
 
     def _build_components(self) -> None:
@@ -81,6 +87,8 @@ class TomKingFramework(QCAlgorithm):
             "vix9d": SeriesTracker("VIX9D", STALE_AFTER),
             "future": SeriesTracker("ES", STALE_AFTER),
         }
+        if self.beta_symbol is not None:
+            self.trackers["beta"] = SeriesTracker(self.cfg.greeks.beta_reference.upper(), STALE_AFTER)
         self._contracts: dict[Symbol, ContractSpec] = {}
         self._symbols: dict[ContractSpec, Symbol] = {}
         self._chain_quotes_today = 0
@@ -172,15 +180,15 @@ class TomKingFramework(QCAlgorithm):
         if self._day != now.date():
             self._start_day(now.date())
         self._record_series(slice, now)
-        chain, lean_greeks = self._chain_columns(slice)
+        chain = self._chain_columns(slice)
         snap = self._snapshot(now, chain)
-        book = self.greeks_monitor.calculate_portfolio_greeks(snap.positions, lean_greeks)
-        delta = book.delta_reading() if snap.positions else Reading(0.0)
+        book = self._book_greeks(snap) if snap.positions else None
+        delta = book.delta_reading() if book is not None else Reading(0.0)
         self.manual_mode.check_automation_health(now, snap.vix.price, delta)
         if snap.is_friday() and snap.has_same_day_expiry():
             self._run_friday(snap)
-        if snap.positions:
-            self._run_greeks(snap, lean_greeks)
+        if book is not None:
+            self._run_greeks(snap, book)
         self._run_section9b(snap)
 
     def _start_day(self, day: date) -> None:
@@ -203,6 +211,8 @@ class TomKingFramework(QCAlgorithm):
         sources = [("underlying", self.underlying_symbol), ("vix", self.vix_symbol), ("vix9d", self.vix9d_symbol)]
         if self.future is not None:
             sources.append(("future", self.future.symbol))  # the continuous front contract
+        if self.beta_symbol is not None:
+            sources.append(("beta", self.beta_symbol))
         for name, symbol in sources:
             if not slice.bars.contains_key(symbol):
                 continue
@@ -216,15 +226,13 @@ class TomKingFramework(QCAlgorithm):
                 ask = float(quote.ask.close) if quote.ask is not None else ask
             self.trackers[name].record(now, float(bar.close), bid, ask, float(bar.volume))
 
-    def _chain_columns(self, slice: Slice) -> tuple[ChainColumns, dict[ContractSpec, ContractGreeks]]:
-        """The option chain as column arrays, LEAN's model Greeks for contracts we hold, and today's
-        traded call/put volume."""
+    def _chain_columns(self, slice: Slice) -> ChainColumns:
+        """The option chain as column arrays, counting today's traded call/put volume on the way."""
         chain = slice.option_chains.get(self.option_symbol)
         if chain is None:
-            return ChainColumns.empty(), {}
+            return ChainColumns.empty()
         contracts: list[ContractSpec] = []
         quotes: list[tuple[float, float, float, float, float, float]] = []
-        held: dict[ContractSpec, ContractGreeks] = {}
         bars = slice.bars
         for lean_contract in chain:
             contract = self._contract_for(lean_contract)
@@ -234,10 +242,8 @@ class TomKingFramework(QCAlgorithm):
                 if not bar.is_fill_forward:
                     self._option_volume["call" if contract.is_call else "put"] += float(bar.volume)
             quotes.append(_quote_row(lean_contract))
-            if self.portfolio[lean_contract.symbol].invested:
-                held[contract] = _lean_greeks(lean_contract)
         self._chain_quotes_today += len(contracts)
-        return ChainColumns.from_rows(contracts, quotes), held
+        return ChainColumns.from_rows(contracts, quotes)
 
     def _contract_for(self, lean_contract: Any) -> ContractSpec:
         symbol = lean_contract.symbol
@@ -251,14 +257,22 @@ class TomKingFramework(QCAlgorithm):
             self._contracts[symbol], self._symbols[known] = known, symbol
         return known
 
-    def _positions(self) -> tuple[BookPosition, ...]:
+    def _positions(self, underlying_price: float = float("nan")) -> tuple[BookPosition, ...]:
+        """Holdings with their multipliers; options carry the underlying's current price."""
         held = []
         for holding in self.portfolio.values():
             if not holding.invested:
                 continue
             symbol = holding.symbol
             multiplier = float(self.securities[symbol].symbol_properties.contract_multiplier)
-            held.append(BookPosition(str(symbol), float(holding.quantity), multiplier, self._contracts.get(symbol)))
+            contract = self._contracts.get(symbol)
+            if contract is not None:
+                held.append(BookPosition(str(symbol), float(holding.quantity), multiplier, contract,
+                                         contract.underlying, underlying_price))
+            else:
+                price = float(self.securities[symbol].price)
+                held.append(BookPosition(str(symbol), float(holding.quantity), multiplier, None, str(symbol),
+                                         price if price > 0 else float("nan")))
         return tuple(held)
 
     def _snapshot(self, now: datetime, chain: ChainColumns) -> MarketSnapshot:
@@ -266,7 +280,8 @@ class TomKingFramework(QCAlgorithm):
         return MarketSnapshot(
             time=now, market_open=self.securities[self.underlying_symbol].exchange.exchange_open,
             underlying=states["underlying"], vix=states["vix"], vix9d=states["vix9d"], future=states["future"],
-            chain=chain, positions=self._positions(), portfolio_value=float(self.portfolio.total_portfolio_value))
+            chain=chain, positions=self._positions(_or_nan(states["underlying"].price)),
+            portfolio_value=float(self.portfolio.total_portfolio_value))
 
     # --- the four stages ----------------------------------------------------------------------
 
@@ -291,14 +306,28 @@ class TomKingFramework(QCAlgorithm):
             f"Progressive Friday {snap.today}",
             f"{analysis.score:g}/10 {analysis.confidence} ({len(analysis.available_signals())}/6 signals)")
 
-    def _run_greeks(self, snap: MarketSnapshot, greeks: dict[ContractSpec, ContractGreeks]) -> None:
-        book, alerts = self.greeks_monitor.monitor_greeks_limits(snap.positions, greeks)
+    def _book_greeks(self, snap: MarketSnapshot) -> PortfolioGreeks:
+        """The book's Greeks: IV from live mids by the pricing core, LEAN's rate and dividend yield."""
+        market = PricingInputs(
+            now=snap.time, spot=snap.underlying.price.value,
+            rate=float(self.risk_free_interest_rate_model.get_interest_rate(snap.time)),
+            dividend_yield=float(self.dividend_yield_model.get_dividend_yield(snap.time)),
+            american=self.cfg.universe.underlying_type == "equity")
+        held = [p.contract for p in snap.positions if p.contract is not None]
+        greeks = greeks_for(held, snap.chain, market)
+        reference = self.trackers["beta"].state(snap.time).price if "beta" in self.trackers else \
+            snap.underlying.price
+        return self.greeks_monitor.calculate_portfolio_greeks(snap.positions, greeks, reference)
+
+    def _run_greeks(self, snap: MarketSnapshot, book: PortfolioGreeks) -> None:
+        alerts = self.greeks_monitor.monitor_greeks_limits(book)
         self._max_abs_delta = max(self._max_abs_delta, abs(book.delta_shares))
         self._min_theta = min(self._min_theta, book.theta_dollars_per_day)
         self.set_runtime_statistic("Max |Delta| (shares)", f"{self._max_abs_delta:.2f}")
         self.set_runtime_statistic("Min Theta ($/day)", f"{self._min_theta:.2f}")
         if alerts:
-            for hedge in self.greeks_monitor.suggest_hedge(book, self.cfg.universe.underlying):
+            for hedge in self.greeks_monitor.suggest_hedge(book, self.cfg.universe.underlying,
+                                                           self.cfg.greeks.beta_reference.upper()):
                 self._log_once("hedge", f"[HEDGE SUGGESTION] {hedge}")
         if snap.time.minute % self.cfg.greeks.plot_every_minutes == 0:
             self._plot_greeks(book)
@@ -308,6 +337,9 @@ class TomKingFramework(QCAlgorithm):
         self.plot("Portfolio Greeks", "Gamma (shares/$)", book.gamma_shares)
         self.plot("Portfolio Greeks", "Theta ($/day)", book.theta_dollars_per_day)
         self.plot("Portfolio Greeks", "Vega ($/vol pt)", book.vega_dollars_per_point)
+        if book.beta_weighted_delta.value is not None:
+            self.plot("Portfolio Greeks", f"Beta-weighted delta ({self.cfg.greeks.beta_reference.upper()} shares)",
+                      book.beta_weighted_delta.value)
 
     def _run_section9b(self, snap: MarketSnapshot) -> None:
         verdicts, opportunities = self.section9b.analyze_all_section9b(snap)
@@ -410,11 +442,8 @@ def _quote_row(contract: Any) -> tuple[float, float, float, float, float, float]
             _positive_or_nan(contract.implied_volatility))
 
 
-def _lean_greeks(contract: Any) -> ContractGreeks:
-    """LEAN's model Greeks for one contract in our units (theta per day, vega/rho per point)."""
-    greeks = contract.greeks
-    return ContractGreeks(float(greeks.delta), float(greeks.gamma), float(greeks.theta_per_day),
-                          float(greeks.vega), float(greeks.rho), source="lean-model")
+def _or_nan(reading: Reading) -> float:
+    return reading.value if reading.value is not None else float("nan")
 
 
 def _gap_pct(snap: MarketSnapshot) -> Reading:

@@ -138,12 +138,18 @@ class SeriesState:
 
 @dataclasses.dataclass(frozen=True)
 class BookPosition:
-    """A holding: signed quantity in contracts/shares and the multiplier that makes it dollars."""
+    """A holding: signed quantity in contracts/shares and the multiplier that makes it dollars.
+
+    ``underlying`` names what its delta is exposure to (the option's underlying, or the stock/future
+    itself) and ``underlying_price`` is that price now (NaN when unknown), for dollar delta.
+    """
 
     name: str
     quantity: float
     multiplier: float
     contract: ContractSpec | None = None
+    underlying: str = ""
+    underlying_price: float = float("nan")
 
 
 @dataclasses.dataclass(frozen=True)

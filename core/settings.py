@@ -101,6 +101,8 @@ class GreeksSettings:
         "greeks-hedge-theta", -200.0, "Warn when theta ($/day) falls below this", at_most_zero)
     hedge_vega: float = param(
         "greeks-hedge-vega", 500.0, "Suggest a vega hedge above this |vega| ($/vol point)", positive)
+    beta_reference: str = param(
+        "greeks-beta-reference", "SPY", "Equity whose shares express beta-weighted delta and delta hedges")
     plot_every_minutes: int = param(
         "greeks-plot-every-minutes", 15, "Sample portfolio Greeks onto LEAN charts this often", positive)
 

@@ -22,7 +22,6 @@ from replay.data_bars import TradeBars
 from replay.data_dense import MinuteGrid
 from replay.data_paths import SecurityType as DataType
 from replay.lean_data import LeanDataReader, chain_dense
-from replay.option_model import ModelGreeks
 
 DATA_TYPE = {
     ld.SecurityType.EQUITY: DataType.EQUITY, ld.SecurityType.INDEX: DataType.INDEX,
@@ -161,7 +160,8 @@ class Subscriptions:
         if option is not None and algorithm.securities[option].filter is not None:
             algorithm.securities[option].filter(recorder)
         underlying = option.underlying if option is not None and option.underlying else symbols[0]
-        indexes = [s for s in symbols if s.security_type is ld.SecurityType.INDEX and s != underlying]
+        indexes = [s for s in symbols if s.security_type in (ld.SecurityType.INDEX, ld.SecurityType.EQUITY)
+                   and s != underlying]
         futures = [s for s in symbols if s.security_type is ld.SecurityType.FUTURE]
         return Subscriptions(underlying, option, recorder, indexes, futures[0] if futures else None)
 
@@ -169,9 +169,8 @@ class Subscriptions:
 class FeedBuilder:
     """Reads each day's files for the subscriptions and assembles a :class:`DayFeed`."""
 
-    def __init__(self, reader: LeanDataReader, algorithm: Any, subscriptions: Subscriptions,
-                 greeks: ModelGreeks) -> None:
-        self.reader, self.algorithm, self.subs, self.greeks = reader, algorithm, subscriptions, greeks
+    def __init__(self, reader: LeanDataReader, algorithm: Any, subscriptions: Subscriptions) -> None:
+        self.reader, self.algorithm, self.subs = reader, algorithm, subscriptions
         self.carried: dict[ld.Symbol, float] = {}
 
     def session(self, day: date) -> MinuteGrid | None:
@@ -228,9 +227,7 @@ class FeedBuilder:
                                       float(chain.contracts.strike[i]), right[bool(chain.contracts.is_call[i])],
                                       option.security_type)
             self.algorithm.add_contract(symbol, chain.multiplier)
-            contract = ld.OptionContract(symbol)
-            contract.greeks_provider = self.greeks
-            contracts.append(contract)
+            contracts.append(ld.OptionContract(symbol))
         feed.contracts = contracts
         feed.contract_index = {c.symbol: i for i, c in enumerate(contracts)}
         feed.contract_count_with_data = int(np.isfinite(feed.quote_arrays["bid"]).any(axis=1).sum())

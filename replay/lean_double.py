@@ -205,16 +205,13 @@ class OptionContract(_Strict):
         self.bid_price, self.ask_price, self.last_price = bid_price, ask_price, last_price
         self.volume, self.open_interest, self.implied_volatility = volume, open_interest, implied_volatility
         self._greeks = greeks
-        self.greeks_provider: Callable[[OptionContract], Greeks] | None = None
 
     @property
     def greeks(self) -> Greeks:
-        """Given Greeks, or the replay's price model (LEAN evaluates its own model lazily too)."""
-        if self._greeks is not None:
-            return self._greeks
-        if self.greeks_provider is None:
+        """Greeks a test gives; the double has no option price model of its own."""
+        if self._greeks is None:
             raise NotImplementedInDouble("LEAN double has no option price model: give the contract greeks")
-        return self.greeks_provider(self)
+        return self._greeks
 
 
 class OptionChain(_Strict):
@@ -338,6 +335,36 @@ class Securities(_Strict):
         return key in self._by_symbol
 
 
+class InterestRateModel(_Strict):
+    """``risk_free_interest_rate_model``: a step curve (decimal rates) given by the runner or a test."""
+
+    def __init__(self, curve: Callable[[date], float] | None = None) -> None:
+        self.curve = curve
+
+    def get_interest_rate(self, when: datetime | date) -> float:
+        if self.curve is None:
+            raise NotImplementedInDouble("LEAN double has no interest-rate data: set risk_free_interest_rate_model")
+        return self.curve(when.date() if isinstance(when, datetime) else when)
+
+
+class DividendYieldProvider(_Strict):
+    """LEAN's dividend yield model for one underlying. Indexes pay none here (LEAN's provider reads
+    equity factor files, which the double does not model: give equity yields explicitly)."""
+
+    yields: dict[str, float] = {}
+
+    def __init__(self, symbol: Symbol) -> None:
+        self.symbol = symbol
+
+    def get_dividend_yield(self, when: datetime | date, security_price: float | None = None) -> float:
+        if self.symbol.value in self.yields:
+            return self.yields[self.symbol.value]
+        if self.symbol.security_type is SecurityType.INDEX:
+            return 0.0
+        raise NotImplementedInDouble(f"LEAN double has no dividend yield for {self.symbol}: set "
+                                     "DividendYieldProvider.yields")
+
+
 class Leg(_Strict):
     def __init__(self, symbol: Symbol, quantity: int, order_price: float | None = None) -> None:
         self.symbol, self.quantity, self.order_price = symbol, quantity, order_price
@@ -410,6 +437,7 @@ class QCAlgorithm(_Strict):
         self.notify = Notify()
         self.runtime_statistics: dict[str, str] = {}
         self.brokerage_sim: Any = None
+        self.risk_free_interest_rate_model = InterestRateModel()
         self._object_store: ObjectStore | None = None
 
     @property
@@ -524,7 +552,7 @@ class QCAlgorithm(_Strict):
 
 
 EXPORTS = [
-    "AccountType", "BrokerageName", "DataMappingMode", "DayOfWeek", "DataNormalizationMode", "Futures", "Greeks", "Leg",
+    "AccountType", "BrokerageName", "DataMappingMode", "DayOfWeek", "DividendYieldProvider", "DataNormalizationMode", "Futures", "Greeks", "Leg",
     "OptionChain", "OptionContract", "OptionRight", "OrderEvent", "OrderStatus", "OrderTicket", "QCAlgorithm",
     "QuoteBar", "Resolution", "SecurityType", "Slice", "Symbol", "TimeZones", "TradeBar",
 ]

@@ -20,7 +20,7 @@ from replay.broker import SimulatedBroker
 from replay.data_errors import DataEvent
 from replay.feed import DATA_TYPE, DayFeed, FeedBuilder, Subscriptions
 from replay.lean_data import LeanDataReader
-from replay.option_model import ModelGreeks, RateCurve
+from replay.rates import RateCurve
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,16 +107,16 @@ class Replay:
         self.broker.combo_market_allowed = self.algorithm.brokerage is None or \
             self.algorithm.brokerage[0] is not ld.BrokerageName.TASTYTRADE
         self.subs = Subscriptions.from_algorithm(self.algorithm)
-        rates = RateCurve.load(config.data)
-        if rates is None:
-            self.events.append(DataEvent("missing", config.data / "alternative/interest-rate/usa/interest-rate.csv",
-                                         "risk-free rate for the option model: 0 used"))
-        self.builder = FeedBuilder(self.reader, self.algorithm, self.subs, ModelGreeks(
-            lambda: self.builder.carried.get(self.subs.underlying), lambda: self.algorithm.time,
-            rates.at if rates is not None else (lambda day: 0.0)))
+        self.builder = FeedBuilder(self.reader, self.algorithm, self.subs)
         _load_history(self.algorithm, self.reader, [self.subs.underlying, *self.subs.indexes])
 
     def _prepare(self, algorithm: Any) -> None:
+        rates = RateCurve.load(self.config.data)
+        if rates is None:
+            self.events.append(DataEvent("missing", self.config.data / RateCurve.RELATIVE_PATH,
+                                         "risk-free rate: Greeks of held options are unavailable"))
+        else:
+            algorithm.risk_free_interest_rate_model = ld.InterestRateModel(rates.at)
         store = (self.config.out / "storage") if self.config.out is not None else None
         if store is not None:
             algorithm.use_object_store(store)

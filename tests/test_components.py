@@ -10,7 +10,9 @@ from analysis.progressive_friday import FridayInputs, ProgressiveFridayAnalysis
 from core.market import BookPosition, ChainColumns, ContractSpec, MarketSnapshot, Reading, SeriesTracker
 from core.orders import OrderIntent, OrderLeg
 from core.settings import load_settings
-from risk.greeks_monitor import ContractGreeks, GreeksMonitor
+from risk.contract_greeks import (
+    SOURCE_EXPIRED, SOURCE_LEAN, SOURCE_MID, ContractGreeks, PricingInputs, greeks_for)
+from risk.greeks_monitor import GreeksMonitor
 from risk.manual_mode import AutomationState, Effects, ManualModeFallback
 from strategies.section9b import NOT_PRICED, Section9BStrategies
 
@@ -110,6 +112,10 @@ CALL = ContractSpec("SPX", "SPXW", date(2021, 1, 8), 3700.0, True, 100.0)
 PUT = ContractSpec("SPX", "SPXW", date(2021, 1, 8), 3650.0, False, 100.0)
 
 
+def _cg(delta, gamma=0.0, theta=0.0, vega=0.0, rho=0.0):
+    return ContractGreeks(delta, gamma, theta, vega, rho, 0.2, "test")
+
+
 def _monitor():
     recorder = Recorder()
     breaches: list[str] = []
@@ -118,44 +124,107 @@ def _monitor():
 
 def test_position_greeks_scale_by_multiplier_and_quantity():
     monitor, _, _ = _monitor()
-    positions = [BookPosition("call", -2, 100.0, CALL), BookPosition("ES", 1, 50.0, None)]
-    greeks = {CALL: ContractGreeks(0.4, 0.002, -0.5, 1.5, 0.2, "test")}
-    book = monitor.calculate_portfolio_greeks(positions, greeks)
+    positions = [BookPosition("call", -2, 100.0, CALL, "SPX", 3700.0),
+                 BookPosition("/ES", 1, 50.0, None, "/ES", 3690.0)]
+    book = monitor.calculate_portfolio_greeks(positions, {CALL: _cg(0.4, 0.002, -0.5, 1.5, 0.2)}, Reading(370.0))
     assert book.delta_shares == pytest.approx(-2 * 100 * 0.4 + 50)
+    assert book.dollar_delta == pytest.approx(-80 * 3700.0 + 50 * 3690.0)
     assert book.gamma_shares == pytest.approx(-0.4)
     assert book.theta_dollars_per_day == pytest.approx(100.0)
     assert book.vega_dollars_per_point == pytest.approx(-300.0)
     assert book.rho_dollars_per_point == pytest.approx(-40.0)
+    assert book.beta_weighted_delta.value == pytest.approx(book.dollar_delta / 370.0)
     assert book.delta_reading().value == pytest.approx(-30.0)
+
+
+def test_beta_weighting_refuses_unknown_betas_and_missing_prices():
+    monitor, _, _ = _monitor()
+    goog = ContractSpec("GOOG", "GOOG", date(2015, 12, 24), 750.0, True, 100.0)
+    book = monitor.calculate_portfolio_greeks(
+        [BookPosition("goog call", 1, 100.0, goog, "GOOG", 750.0)], {goog: _cg(0.5)}, Reading(205.0))
+    assert book.beta_weighted_delta.reason == "no beta to the reference for GOOG"
+    book = monitor.calculate_portfolio_greeks(
+        [BookPosition("call", 1, 100.0, CALL, "SPX", 3700.0)], {CALL: _cg(0.5)}, Reading.missing("no SPY data"))
+    assert book.beta_weighted_delta.reason == "beta reference price no SPY data"
 
 
 def test_missing_or_nan_greeks_fail_closed():
     monitor, _, _ = _monitor()
     positions = [BookPosition("call", 1, 100.0, CALL), BookPosition("put", 1, 100.0, PUT)]
-    greeks = {CALL: ContractGreeks(float("nan"), 0, 0, 0, 0, "test")}
-    book = monitor.calculate_portfolio_greeks(positions, greeks)
+    book = monitor.calculate_portfolio_greeks(positions, {CALL: _cg(float("nan"))})
     assert book.missing == ("call", "put")
     assert not book.delta_reading().available
 
 
 def test_alerts_and_two_breaches_hand_over_to_manual_mode():
     monitor, breaches, recorder = _monitor()
-    positions = [BookPosition("put", -10, 100.0, PUT)]
-    greeks = {PUT: ContractGreeks(-0.2, 0.03, -0.6, 1.2, -0.1, "test")}
-    book, alerts = monitor.monitor_greeks_limits(positions, greeks)
+    positions = [BookPosition("put", -10, 100.0, PUT, "SPX", 3700.0)]
+    book = monitor.calculate_portfolio_greeks(positions, {PUT: _cg(-0.2, 0.03, -0.6, 1.2, -0.1)}, Reading(370.0))
+    alerts = monitor.monitor_greeks_limits(book)
     assert alerts == ["DELTA LIMIT: 200.00 (max: 100)", "GAMMA LIMIT: -30.00 (max: 20)",
                       "VEGA EXPOSURE: $-1200.00 per 1% IV (max: 1000)"]
     assert len(breaches) == 1 and "GREEKS RISK ALERT" in recorder.logs[0]
-    hedges = monitor.suggest_hedge(book, "SPY")
-    assert hedges[0] == "Delta Hedge: Sell 200 SPY shares"
+    hedges = monitor.suggest_hedge(book, "SPX", "SPY")
+    assert hedges[0] == "Delta Hedge: Sell 2000 SPY shares (beta-weighted)"  # 200 x 3700 / 370
     assert "Consider long volatility" in hedges[-1]
 
 
 def test_theta_limit_is_a_floor():
     monitor, breaches, _ = _monitor()
-    positions = [BookPosition("call", 10, 100.0, CALL)]
-    book, alerts = monitor.monitor_greeks_limits(positions, {CALL: ContractGreeks(0.01, 0, -0.6, 0, 0, "t")})
-    assert alerts == ["THETA DECAY: $-600.00/day (limit: -500)"] and breaches == []
+    book = monitor.calculate_portfolio_greeks([BookPosition("call", 10, 100.0, CALL)], {CALL: _cg(0.01, 0, -0.6)})
+    assert monitor.monitor_greeks_limits(book) == ["THETA DECAY: $-600.00/day (limit: -500)"] and breaches == []
+
+
+# --- per-contract Greeks from the chain -----------------------------------------------------------
+
+def _chain(rows):
+    contracts = [r[0] for r in rows]
+    return ChainColumns.from_rows(contracts, [r[1:] for r in rows])
+
+
+def test_contract_greeks_from_mid_and_marked_fallbacks():
+    from risk.expiry_time import year_fraction_to_expiry
+    from risk.pricing import bs_greeks, implied_volatility
+
+    crossed = ContractSpec("SPX", "SPXW", date(2021, 1, 15), 3700.0, True, 100.0)
+    dead = ContractSpec("SPX", "SPXW", date(2021, 1, 15), 3800.0, True, 100.0)
+    chain = _chain([(CALL, 10.0, 10.5, 10.2, 0, 0, 0.31), (PUT, 0.0, 0.3, 0.1, 0, 0, 0.4),
+                    (crossed, 30.0, 29.0, 29.5, 0, 0, 0.22), (dead, float("nan"), float("nan"), 1.0, 0, 0, float("nan"))])
+    market = PricingInputs(NOW, 3700.0, 0.01, 0.0, american=False)
+    got = greeks_for([CALL, PUT, crossed, dead], chain, market)
+    t = float(year_fraction_to_expiry(NOW, date(2021, 1, 8)))
+    vol = float(implied_volatility(10.25, 3700.0, 3700.0, t, 0.01, 0.0, True))
+    assert got[CALL].source == SOURCE_MID and got[CALL].iv == pytest.approx(vol, rel=1e-12)
+    assert got[CALL].delta == pytest.approx(float(bs_greeks(3700.0, 3700.0, t, 0.01, 0.0, vol, True)["delta"]))
+    assert got[PUT].source == SOURCE_LEAN and got[PUT].iv == 0.4  # zero bid: LEAN's IV, marked
+    assert got[crossed].source == SOURCE_LEAN and got[crossed].iv == 0.22  # crossed quote
+    assert dead not in got  # neither a usable quote nor LEAN's IV: unavailable, never assumed
+
+
+def test_contract_greeks_after_expiry_are_the_exact_limits():
+    chain = _chain([(CALL, 10.0, 10.5, 10.2, 0, 0, 0.31)])
+    market = PricingInputs(datetime(2021, 1, 8, 16, 5), 3710.0, 0.01, 0.0, american=False)
+    got = greeks_for([CALL], chain, market)[CALL]
+    assert (got.delta, got.gamma, got.theta_per_day, got.source) == (1.0, 0.0, 0.0, SOURCE_EXPIRED)
+
+
+def test_contract_greeks_american_for_equity_options():
+    from risk.american import american_implied_volatility
+
+    goog = ContractSpec("GOOG", "GOOG", date(2016, 1, 15), 740.0, False, 100.0)
+    chain = _chain([(goog, 20.0, 20.6, 20.3, 0, 0, 0.3)])
+    now = datetime(2015, 12, 24, 11, 0)
+    got = greeks_for([goog], chain, PricingInputs(now, 748.0, 0.01, 0.0, american=True))[goog]
+    from risk.expiry_time import year_fraction_to_expiry
+
+    t = float(year_fraction_to_expiry(now, date(2016, 1, 15)))
+    assert got.iv == pytest.approx(float(american_implied_volatility(20.3, 748.0, 740.0, t, 0.01, 0.0, False)))
+    assert -1 < got.delta < 0 and got.source == SOURCE_MID
+
+
+def test_no_spot_means_no_greeks():
+    chain = _chain([(CALL, 10.0, 10.5, 10.2, 0, 0, 0.31)])
+    assert greeks_for([CALL], chain, PricingInputs(NOW, None, 0.01, 0.0, False)) == {}
 
 
 # --- ProgressiveFridayAnalysis -----------------------------------------------------------------

@@ -170,7 +170,7 @@ def test_fill_forward_bars_are_not_todays_data(algo):
     assert "[Section 9B] Enhanced Butterfly: Move from open unavailable (SPX price no data today " \
            "(last 2021-01-04 10:00))" in algo.logs
     algo.on_end_of_algorithm()
-    assert any(line.startswith("[DATA] 2021-01-08: no data for SPX, VIX, VIX9D, ES") for line in algo.logs)
+    assert any(line.startswith("[DATA] 2021-01-08: no data for SPX, VIX, VIX9D, ES, SPY") for line in algo.logs)
     assert "[DATA] SPX: days with data: 2021-01-04" in algo.logs
 
 
@@ -192,14 +192,31 @@ def test_internal_error_halts_automation_instead_of_crashing(algo, monkeypatch):
 
 
 def test_held_position_greeks_feed_the_monitor_and_manual_mode(algo):
-    greeks = ld.Greeks(delta=0.5, gamma=0.01, theta_per_day=-1.0, vega=2.0, rho=0.1)
-    call, put = _pair(algo, greeks=greeks)
-    algo.portfolio.set_holding(call.symbol, 3)  # 3 calls x 100 x 0.5 = 150 share-equivalents
+    """Greeks of a held 0DTE call from its live mid (pricing core), scaled by 100 x 3 contracts."""
+    from risk.expiry_time import year_fraction_to_expiry
+    from risk.pricing import bs_greeks, implied_volatility
+
+    algo.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.01)
+    call, put = _pair(algo)
+    algo.portfolio.set_holding(call.symbol, 3)
+    now = _at(10, 45)
+    ld.step(algo, bar_slice(algo, now, spx=3700.0, contracts=[call, put]))
+    t = float(year_fraction_to_expiry(now, FRIDAY))
+    vol = implied_volatility(10.25, 3700.0, 3700.0, t, 0.01, 0.0, True)
+    expected = float(bs_greeks(3700.0, 3700.0, t, 0.01, 0.0, vol, True)["delta"]) * 300
+    assert 100 < expected < 200
+    assert algo.manual_mode.state is AutomationState.MANUAL
+    assert f"[CRITICAL] MANUAL MODE ACTIVATED: Portfolio delta exceeded: {expected:.2f} (limit 100)" in algo.logs
+    assert f"[HEDGE SUGGESTION] Delta Hedge: Sell {expected:.0f} SPX share-equivalents" in algo.logs
+    assert ("Portfolio Greeks", "Delta (shares)", pytest.approx(expected)) in algo.plots
+
+
+def test_greeks_unavailable_without_a_rate_fail_closed(algo):
+    call, put = _pair(algo)
+    algo.portfolio.set_holding(call.symbol, 1)
     ld.step(algo, bar_slice(algo, _at(10, 45), spx=3700.0, contracts=[call, put]))
     assert algo.manual_mode.state is AutomationState.MANUAL
-    assert "[CRITICAL] MANUAL MODE ACTIVATED: Portfolio delta exceeded: 150.00 (limit 100)" in algo.logs
-    assert "[HEDGE SUGGESTION] Delta Hedge: Sell 150 SPX shares" in algo.logs
-    assert ("Portfolio Greeks", "Delta (shares)", 150.0) in algo.plots
+    assert "no interest-rate data" in algo.manual_mode.reason
 
 
 # --- the order gate and events ---------------------------------------------------------------------

@@ -1,0 +1,90 @@
+"""Per-contract IV and Greeks for the options held, from the chain's live quotes.
+
+The implied volatility comes from the quote's mid through the pricing core (Let's Be Rational for
+European SPX/SPXW, Andersen-Lake-Offengenden for American equity options). A quote that cannot give
+a price (NaN, zero or negative ask, zero bid, crossed) falls back to LEAN's own contract IV, and the
+result says so; with neither, the contract's Greeks are unavailable. No volatility is ever assumed.
+Units: per share; theta per calendar day, vega and rho per 1 point.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+from numpy.typing import NDArray
+
+from core.market import ChainColumns, ContractSpec
+from risk.american import american_greeks, american_implied_volatility
+from risk.expiry_time import year_fraction_to_expiry
+from risk.pricing import bs_greeks, implied_volatility
+
+SOURCE_MID = "mid"
+SOURCE_LEAN = "lean-iv (quote unusable)"
+SOURCE_EXPIRED = "expired (intrinsic limits)"
+
+
+@dataclasses.dataclass(frozen=True)
+class PricingInputs:
+    """What pricing an underlying's options needs at this bar (rate, yield as decimals per year)."""
+
+    now: datetime
+    spot: float | None
+    rate: float
+    dividend_yield: float
+    american: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class ContractGreeks:
+    """Per-share Greeks of one contract, its IV and where the IV came from."""
+
+    delta: float
+    gamma: float
+    theta_per_day: float
+    vega_per_point: float
+    rho_per_point: float
+    iv: float
+    source: str
+
+    def is_finite(self) -> bool:
+        values = (self.delta, self.gamma, self.theta_per_day, self.vega_per_point, self.rho_per_point)
+        return bool(np.all(np.isfinite(values)))
+
+
+def usable_mid(bid: NDArray[np.float64], ask: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Mid where the quote is two-sided and not crossed (bid > 0, ask >= bid), else NaN."""
+    ok = np.isfinite(bid) & np.isfinite(ask) & (bid > 0) & (ask >= bid)
+    return np.where(ok, (bid + ask) / 2.0, np.nan)
+
+
+def greeks_for(contracts: Sequence[ContractSpec], chain: ChainColumns, market: PricingInputs
+               ) -> dict[ContractSpec, ContractGreeks]:
+    """Greeks of ``contracts`` found in ``chain`` (vectorised); absent ones are left out."""
+    if market.spot is None or not contracts or not len(chain):
+        return {}
+    index = {c: i for i, c in enumerate(chain.contracts)}
+    wanted = [c for c in contracts if c in index]
+    if not wanted:
+        return {}
+    rows = np.array([index[c] for c in wanted])
+    strike, is_call = chain.strike[rows], chain.is_call[rows]
+    t = year_fraction_to_expiry(market.now, chain.expiry[rows])
+    mid = usable_mid(chain.bid[rows], chain.ask[rows])
+    solve = american_implied_volatility if market.american else implied_volatility
+    iv = solve(mid, market.spot, strike, t, market.rate, market.dividend_yield, is_call)
+    expired = t <= 0
+    from_mid = np.isfinite(iv) & ~expired
+    vol = np.where(expired, 0.0, np.where(from_mid, iv, chain.lean_iv[rows]))
+    price_greeks = american_greeks if market.american else bs_greeks
+    g = price_greeks(market.spot, strike, t, market.rate, market.dividend_yield, vol, is_call)
+    sources = np.where(expired, SOURCE_EXPIRED, np.where(from_mid, SOURCE_MID, SOURCE_LEAN))
+    out = {}
+    for j, contract in enumerate(wanted):
+        if not np.isfinite(vol[j]):
+            continue
+        out[contract] = ContractGreeks(
+            float(g["delta"][j]), float(g["gamma"][j]), float(g["theta"][j]), float(g["vega"][j]),
+            float(g["rho"][j]), float(vol[j]), str(sources[j]))
+    return out
