@@ -90,6 +90,7 @@ class TomKingFramework(QCAlgorithm):
         if self.beta_symbol is not None:
             self.trackers["beta"] = SeriesTracker(self.cfg.greeks.beta_reference.upper(), STALE_AFTER)
         self._contracts: dict[Symbol, ContractSpec] = {}
+        self._last_quote: dict[Symbol, datetime] = {}  # time of each contract's last real quote
         self._symbols: dict[ContractSpec, Symbol] = {}
         self._chain_quotes_today = 0
         self._option_volume = {"call": 0.0, "put": 0.0}  # contracts traded today, from real trade bars
@@ -232,16 +233,21 @@ class TomKingFramework(QCAlgorithm):
         if chain is None:
             return ChainColumns.empty()
         contracts: list[ContractSpec] = []
-        quotes: list[tuple[float, float, float, float, float, float]] = []
-        bars = slice.bars
+        quotes: list[tuple[float, ...]] = []
+        bars, quote_bars, now = slice.bars, slice.quote_bars, self.time
         for lean_contract in chain:
             contract = self._contract_for(lean_contract)
             contracts.append(contract)
+            symbol = lean_contract.symbol
+            if quote_bars.contains_key(symbol) and not quote_bars[symbol].is_fill_forward:
+                self._last_quote[symbol] = now
+            seen = self._last_quote.get(symbol)
+            age = (now - seen).total_seconds() / 60.0 if seen is not None else float("nan")
             if bars.contains_key(lean_contract.symbol):  # a real trade this minute adds to today's volume
                 bar = bars[lean_contract.symbol]
                 if not bar.is_fill_forward:
                     self._option_volume["call" if contract.is_call else "put"] += float(bar.volume)
-            quotes.append(_quote_row(lean_contract))
+            quotes.append((*_quote_row(lean_contract), age))
         self._chain_quotes_today += len(contracts)
         return ChainColumns.from_rows(contracts, quotes)
 
@@ -312,7 +318,8 @@ class TomKingFramework(QCAlgorithm):
             now=snap.time, spot=snap.underlying.price.value,
             rate=float(self.risk_free_interest_rate_model.get_interest_rate(snap.time)),
             dividend_yield=float(self.dividend_yield_model.get_dividend_yield(snap.time)),
-            american=self.cfg.universe.underlying_type == "equity")
+            american=self.cfg.universe.underlying_type == "equity",
+            max_quote_age_minutes=self.cfg.greeks.max_quote_age_minutes)
         held = [p.contract for p in snap.positions if p.contract is not None]
         greeks = greeks_for(held, snap.chain, market)
         reference = self.trackers["beta"].state(snap.time).price if "beta" in self.trackers else \

@@ -59,7 +59,8 @@ class ChainColumns:
 
     ``bid``/``ask``/``last`` are per share and NaN where the data has none; ``volume`` is today's
     contracts traded, ``open_interest`` contracts. ``lean_iv`` is LEAN's own model IV (NaN when
-    LEAN has none), kept only as a marked fallback.
+    LEAN has none), kept only as a marked fallback. ``quote_age_minutes`` is the time since the
+    contract's last real (not fill-forward) quote, NaN when none has been seen.
     """
 
     contracts: tuple[ContractSpec, ...]
@@ -73,6 +74,7 @@ class ChainColumns:
     open_interest: FloatArray
     multiplier: FloatArray
     lean_iv: FloatArray
+    quote_age_minutes: FloatArray
 
     def __len__(self) -> int:
         return len(self.contracts)
@@ -83,15 +85,17 @@ class ChainColumns:
         return ChainColumns(
             contracts=(), strike=nothing, expiry=np.empty(0, dtype="datetime64[D]"),
             is_call=np.empty(0, dtype=np.bool_), bid=nothing, ask=nothing, last=nothing,
-            volume=nothing, open_interest=nothing, multiplier=nothing, lean_iv=nothing)
+            volume=nothing, open_interest=nothing, multiplier=nothing, lean_iv=nothing,
+            quote_age_minutes=nothing)
 
     @staticmethod
-    def from_rows(contracts: list[ContractSpec], quotes: list[tuple[float, float, float, float, float, float]]
-                  ) -> ChainColumns:
-        """Build from per-contract quote tuples ``(bid, ask, last, volume, open_interest, lean_iv)``."""
+    def from_rows(contracts: list[ContractSpec], quotes: list[tuple[float, ...]]) -> ChainColumns:
+        """Build from per-contract tuples ``(bid, ask, last, volume, open_interest, lean_iv, quote_age)``;
+        a tuple without the age means the quote is current (age 0)."""
         if not contracts:
             return ChainColumns.empty()
-        table = np.asarray(quotes, dtype=np.float64).reshape(len(contracts), 6)
+        rows = [q if len(q) == 7 else (*q, 0.0) for q in quotes]
+        table = np.asarray(rows, dtype=np.float64).reshape(len(contracts), 7)
         return ChainColumns(
             contracts=tuple(contracts),
             strike=np.fromiter((c.strike for c in contracts), np.float64, len(contracts)),
@@ -100,7 +104,7 @@ class ChainColumns:
             bid=table[:, 0], ask=table[:, 1], last=table[:, 2], volume=table[:, 3],
             open_interest=table[:, 4],
             multiplier=np.fromiter((c.multiplier for c in contracts), np.float64, len(contracts)),
-            lean_iv=table[:, 5])
+            lean_iv=table[:, 5], quote_age_minutes=table[:, 6])
 
     def expiries(self) -> list[date]:
         """Distinct expiries present in the chain, ascending."""

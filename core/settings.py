@@ -101,6 +101,9 @@ class GreeksSettings:
         "greeks-hedge-theta", -200.0, "Warn when theta ($/day) falls below this", at_most_zero)
     hedge_vega: float = param(
         "greeks-hedge-vega", 500.0, "Suggest a vega hedge above this |vega| ($/vol point)", positive)
+    max_quote_age_minutes: float = param(
+        "greeks-max-quote-age-minutes", 5.0,
+        "IV from a quote no older than this; older quotes fall back to LEAN's IV, marked", positive)
     beta_reference: str = param(
         "greeks-beta-reference", "SPY", "Equity whose shares express beta-weighted delta and delta hedges")
     plot_every_minutes: int = param(

@@ -100,6 +100,7 @@ class DayFeed:
         if self.chain_symbol is not None and self.contracts:
             chains.append(ld.OptionChain(self.chain_symbol, self._chain_at(slot)))
             bars += self._option_trades(slot, when)
+            quotes += self._option_quotes(slot)
         return ld.Slice(when, bars=bars, quotes=quotes, chains=chains)
 
     def _chain_at(self, slot: int) -> list[ld.OptionContract]:
@@ -117,6 +118,13 @@ class DayFeed:
             contract.open_interest = float(oi[i]) if math.isfinite(oi[i]) else 0.0
             out.append(contract)
         return out
+
+    def _option_quotes(self, slot: int) -> list[ld.QuoteBar]:
+        """Quote bars of the contracts quoted in this minute (fresh, not fill-forward)."""
+        fresh = self.quote_arrays["fresh"][:, slot]
+        bid, ask = self.quote_arrays["bid"][:, slot], self.quote_arrays["ask"][:, slot]
+        return [ld.QuoteBar(self.contracts[i].symbol, _or_none(bid[i]), _or_none(ask[i]))
+                for i in np.flatnonzero(fresh)]
 
     def _option_trades(self, slot: int, when: datetime) -> list[ld.TradeBar]:
         """Trade bars of the contracts that traded in this minute (LEAN puts them in ``slice.bars``)."""
@@ -219,6 +227,7 @@ class FeedBuilder:
         feed.quote_arrays = {name: getattr(dense, name)[keep].astype(np.float64)
                              for name in ("bid", "ask", "last", "open_interest")}
         feed.quote_arrays["volume"] = dense.volume[keep].astype(np.float64)
+        feed.quote_arrays["fresh"] = dense.quote_fresh[keep].astype(np.float64)
         right = {True: ld.OptionRight.CALL, False: ld.OptionRight.PUT}
         contracts = []
         for i in np.flatnonzero(keep):

@@ -2,7 +2,7 @@
 
 The implied volatility comes from the quote's mid through the pricing core (Let's Be Rational for
 European SPX/SPXW, Andersen-Lake-Offengenden for American equity options). A quote that cannot give
-a price (NaN, zero or negative ask, zero bid, crossed) falls back to LEAN's own contract IV, and the
+a price (NaN, zero or negative ask, zero bid, crossed, or older than the allowed quote age) falls back to LEAN's own contract IV, and the
 result says so; with neither, the contract's Greeks are unavailable. No volatility is ever assumed.
 Units: per share; theta per calendar day, vega and rho per 1 point.
 """
@@ -34,6 +34,7 @@ class PricingInputs:
     rate: float
     dividend_yield: float
     american: bool
+    max_quote_age_minutes: float = 5.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,9 +54,11 @@ class ContractGreeks:
         return bool(np.all(np.isfinite(values)))
 
 
-def usable_mid(bid: NDArray[np.float64], ask: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Mid where the quote is two-sided and not crossed (bid > 0, ask >= bid), else NaN."""
-    ok = np.isfinite(bid) & np.isfinite(ask) & (bid > 0) & (ask >= bid)
+def usable_mid(bid: NDArray[np.float64], ask: NDArray[np.float64], age_minutes: NDArray[np.float64],
+               max_age_minutes: float) -> NDArray[np.float64]:
+    """Mid where the quote is two-sided, not crossed (bid > 0, ask >= bid) and fresh, else NaN."""
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(bid) & np.isfinite(ask) & (bid > 0) & (ask >= bid) & (age_minutes <= max_age_minutes)
     return np.where(ok, (bid + ask) / 2.0, np.nan)
 
 
@@ -71,7 +74,7 @@ def greeks_for(contracts: Sequence[ContractSpec], chain: ChainColumns, market: P
     rows = np.array([index[c] for c in wanted])
     strike, is_call = chain.strike[rows], chain.is_call[rows]
     t = year_fraction_to_expiry(market.now, chain.expiry[rows])
-    mid = usable_mid(chain.bid[rows], chain.ask[rows])
+    mid = usable_mid(chain.bid[rows], chain.ask[rows], chain.quote_age_minutes[rows], market.max_quote_age_minutes)
     solve = american_implied_volatility if market.american else implied_volatility
     iv = solve(mid, market.spot, strike, t, market.rate, market.dividend_yield, is_call)
     expired = t <= 0

@@ -19,8 +19,10 @@ def spx_contract(algorithm: object, expiry: date, strike: float, right: ld.Optio
 
 def bar_slice(algorithm: object, when: datetime, spx: float | None = None, vix: float | None = None,
               contracts: list[ld.OptionContract] | None = None, fill_forward: bool = False,
-              trades: list[tuple[ld.OptionContract, float, bool]] | None = None) -> ld.Slice:
-    """A minute slice; ``trades`` are option trade bars (contract, volume, is_fill_forward)."""
+              trades: list[tuple[ld.OptionContract, float, bool]] | None = None,
+              fresh_quotes: bool = True) -> ld.Slice:
+    """A minute slice; ``trades`` are option trade bars (contract, volume, is_fill_forward); the
+    contracts' quotes are fresh quote bars unless ``fresh_quotes`` is False (LEAN fill-forward)."""
     bars = [ld.TradeBar(c.symbol, when, c.last_price, c.last_price, c.last_price, c.last_price, volume,
                         is_fill_forward=ff) for c, volume, ff in trades or []]
     if spx is not None:
@@ -31,4 +33,6 @@ def bar_slice(algorithm: object, when: datetime, spx: float | None = None, vix: 
     chains = []
     if contracts is not None:
         chains.append(ld.OptionChain(algorithm.option_symbol, contracts))  # type: ignore[attr-defined]
-    return ld.Slice(when, bars=bars, chains=chains)
+    quotes = [ld.QuoteBar(c.symbol, c.bid_price, c.ask_price, is_fill_forward=not fresh_quotes)
+              for c in contracts or []]
+    return ld.Slice(when, bars=bars, quotes=quotes, chains=chains)

@@ -211,6 +211,22 @@ def test_held_position_greeks_feed_the_monitor_and_manual_mode(algo):
     assert ("Portfolio Greeks", "Delta (shares)", pytest.approx(expected)) in algo.plots
 
 
+def test_stale_quotes_fall_back_to_leans_iv_marked(algo):
+    algo.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.01)
+    call, put = _pair(algo)
+    algo.portfolio.set_holding(call.symbol, 1)
+    ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
+    snap = algo._snapshot(_at(10, 40), algo._chain_columns(bar_slice(algo, _at(10, 40), spx=3700.0,
+                                                                     contracts=[call, put])))
+    assert algo._book_greeks(snap).positions[0].source == "mid"
+    later = _at(10, 46)  # six minutes of fill-forward quotes only
+    ld.step(algo, bar_slice(algo, later, spx=3700.0, contracts=[call, put], fresh_quotes=False))
+    snap = algo._snapshot(later, algo._chain_columns(bar_slice(algo, later, spx=3700.0, contracts=[call, put],
+                                                               fresh_quotes=False)))
+    row = algo._book_greeks(snap).positions[0]
+    assert row.source == "lean-iv (quote unusable)" and row.iv == 0.2
+
+
 def test_greeks_unavailable_without_a_rate_fail_closed(algo):
     call, put = _pair(algo)
     algo.portfolio.set_holding(call.symbol, 1)
