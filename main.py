@@ -225,7 +225,7 @@ class TomKingFramework(QCAlgorithm):
                 quote = slice.quote_bars[symbol]
                 bid = float(quote.bid.close) if quote.bid is not None else bid
                 ask = float(quote.ask.close) if quote.ask is not None else ask
-            self.trackers[name].record(now, float(bar.close), bid, ask, float(bar.volume))
+            self.trackers[name].record(now, float(bar.close), bid, ask, float(bar.volume), float(bar.open))
 
     def _chain_columns(self, slice: Slice) -> ChainColumns:
         """The option chain as column arrays, counting today's traded call/put volume on the way."""

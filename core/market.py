@@ -203,13 +203,14 @@ class SeriesTracker:
         self.days_with_data: set[date] = set()
 
     def record(self, when: datetime, price: float, bid: float = float("nan"), ask: float = float("nan"),
-               volume: float = 0.0) -> None:
-        """Record one real bar (its close as ``price``); ignores non-finite or non-positive prices."""
+               volume: float = 0.0, open_price: float = float("nan")) -> None:
+        """Record one real bar: its close as ``price`` and, for the day's first bar, its ``open_price``
+        as today's open (the close when the bar has no open). Non-finite or non-positive prices are ignored."""
         if not np.isfinite(price) or price <= 0:
             return
         self._roll_day(when.date())
         if self._open is None:
-            self._open = price
+            self._open = open_price if np.isfinite(open_price) and open_price > 0 else price
         self._last, self._last_time = price, when
         self._bid, self._ask = bid, ask
         self._volume += volume if np.isfinite(volume) else 0.0

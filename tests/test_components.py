@@ -342,6 +342,13 @@ def test_tracker_day_roll_previous_close_and_staleness():
     assert "stale since 09:31" in tracker.state(datetime(2021, 1, 8, 9, 41)).price.reason
 
 
+def test_day_open_is_the_first_bars_open():
+    tracker = SeriesTracker("SPX", timedelta(minutes=5))
+    tracker.record(datetime(2021, 1, 8, 9, 31), 3812.0, open_price=3805.0)
+    tracker.record(datetime(2021, 1, 8, 9, 32), 3815.0, open_price=3812.0)
+    assert tracker.state(datetime(2021, 1, 8, 9, 32)).day_open.value == 3805.0
+
+
 def test_chain_columns_arrays_align():
     contracts = [CALL, PUT]
     chain = ChainColumns.from_rows(contracts, [(1.0, 1.1, float("nan"), 5, 10, 0.2), (2.0, 2.2, 2.1, 7, 3, 0.25)])

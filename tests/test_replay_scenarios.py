@@ -1,0 +1,57 @@
+"""The replay on the built-in scenarios: what a new user runs first, and the behaviours they exercise."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from replay.results import statistics
+from replay.runner import ReplayConfig, run_replay
+from replay.scenarios import write_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(name: str, folder: Path, **overrides: str):
+    info = write_scenario(name, folder)
+    return info, run_replay(ReplayConfig(folder, {**info.parameters, **overrides}))
+
+
+def test_vix_spike_switches_to_manual_mode(tmp_path):
+    info, run = _run("vix-spike", tmp_path)
+    stats = statistics(run)
+    assert info.facts.vix_max > 50
+    assert stats["Manual Mode Activations"] == 1 and stats["Missing Files"] == 0
+    critical = [line for line in run.algorithm.logs if line.startswith("[CRITICAL] MANUAL MODE ACTIVATED")]
+    assert critical and critical[0].startswith("[CRITICAL] MANUAL MODE ACTIVATED: Extreme VIX: 5")
+    assert stats["Runtime Statistics"]["Automation State"] == "MANUAL"
+    assert run.algorithm.transactions.cancel_calls == 1
+
+
+def test_gap_friday_is_scored_from_measured_signals(tmp_path):
+    info, run = _run("gap-friday", tmp_path, **{"start-date": "2021-06-25"})
+    analysis = run.algorithm.friday_analysis
+    assert analysis is not None and analysis.is_progressive
+    measured = {s.name: s for s in analysis.signals if s.available}
+    assert set(measured) == {"gap", "vix_structure", "pc_ratio"}
+    assert measured["gap"].reading.value == pytest.approx(info.facts.gap_pct, abs=1e-9)
+    assert measured["vix_structure"].label == "BACKWARDATION"
+    assert measured["pc_ratio"].reading.value > 1.2
+
+
+def test_default_cli_run_uses_a_scenario(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "replay", "--scenario", "quiet-week", "--end", "2021-08-09", "--out",
+         str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "scenario quiet-week" in done.stderr and "Days Run: 1 (2021-08-09)" in done.stdout
+    assert "Missing Files: 0" in done.stdout
+    assert (tmp_path / "statistics.json").is_file()
+
+
+def test_unknown_scenario_is_a_clear_error(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "replay", "--scenario", "nope"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "nope" in done.stderr
