@@ -422,6 +422,9 @@ class TomKingFramework(QCAlgorithm):
             self.log(f"[DATA] {tracker.name}: days with data: {seen}")
         self.log(f"[STATUS] {self.manual_mode.status()}")
         self.set_runtime_statistic("Automation State", self.manual_mode.state.value)
+        self.set_runtime_statistic("Section 9B Opportunities", str(self._opportunities_seen))
+        self.set_runtime_statistic("Max |Delta| (shares)", f"{self._max_abs_delta:.2f}")
+        self.set_runtime_statistic("Min Theta ($/day)", f"{self._min_theta:.2f}")
         if self.websocket is not None:
             self.websocket.close()
 
