@@ -97,6 +97,7 @@ class TomKingFramework(QCAlgorithm):
         self._day: date | None = None
         self._last_messages: dict[str, str] = {}
         self._max_abs_delta, self._min_theta, self._opportunities_seen = 0.0, 0.0, 0
+        self._active_hedges: set[str] = set()
         self.friday_analysis: FridayAnalysis | None = None
         self.manual_mode = ManualModeFallback(
             self.cfg.manual, Effects(log=self.log, cancel_open_orders=self._cancel_open_orders, alert=self._alert))
@@ -159,7 +160,7 @@ class TomKingFramework(QCAlgorithm):
         self.transactions.cancel_open_orders()
 
     def _alert(self, subject: str, body: str) -> None:
-        """Alert through LEAN's notify (delivered by QuantConnect cloud live); always logged."""
+        """Log the alert (delivery through LEAN notify targets and a webhook is ManualModeFallback's next step)."""
         self.log(f"[ALERT] {subject}: {body}")
 
     def _greeks_breach(self, reason: str) -> None:
@@ -178,12 +179,21 @@ class TomKingFramework(QCAlgorithm):
     def _on_bar(self, slice: Slice) -> None:
         now = self.time
         self._drain_stream()
+        hours = self.securities[self.underlying_symbol].exchange.hours
+        if not hours.is_open(now - timedelta(minutes=1), False):
+            self._record_series(slice, now)  # extended-hours E-mini bars: data only, no trading logic
+            return
         if self._day != now.date():
-            self._start_day(now.date())
+            self._start_day(now.date(), hours.get_previous_trading_day(now.date()).date())
         self._record_series(slice, now)
-        chain = self._chain_columns(slice)
+        held = {h.symbol for h in self.portfolio.values() if h.invested}
+        chain = self._chain_columns(slice, held)
         snap = self._snapshot(now, chain)
         book = self._book_greeks(snap) if snap.positions else None
+        if book is not None and book.missing:  # fail closed: a book we cannot measure must not trade
+            self.manual_mode.activate_manual_mode(
+                f"Greeks unavailable for {', '.join(book.missing)} (underlying price "
+                f"{snap.underlying.price.describe()})", now)
         delta = book.delta_reading() if book is not None else Reading(0.0)
         self.manual_mode.check_automation_health(now, snap.vix.price, delta)
         if snap.is_friday() and snap.has_same_day_expiry():
@@ -192,20 +202,25 @@ class TomKingFramework(QCAlgorithm):
             self._run_greeks(snap, book)
         self._run_section9b(snap)
 
-    def _start_day(self, day: date) -> None:
+    def _start_day(self, day: date, previous_session: date) -> None:
         if self._day is not None:
             self._report_day(self._day)
         self._day, self._chain_quotes_today, self.friday_analysis = day, 0, None
         self._option_volume = {"call": 0.0, "put": 0.0}
-        self.trackers["underlying"].set_previous_close(self._previous_close(self.underlying_symbol))
+        history = self._last_daily_close(self.underlying_symbol)
+        for name, tracker in self.trackers.items():
+            tracker.begin_day(day, previous_session, history if name == "underlying" else None)
 
-    def _previous_close(self, symbol: Symbol) -> float | None:
-        """The last daily close before today from LEAN history, None when history has none."""
+    def _last_daily_close(self, symbol: Symbol) -> tuple[date, float] | None:
+        """(session date, close) of the latest daily bar in LEAN history, None when there is none.
+
+        LEAN stamps a history row with the bar's end time (the close, or midnight after it), so the
+        session is the date one second before that stamp."""
         frame = self.history(symbol, 2, Resolution.DAILY)
         if frame is None or frame.empty or "close" not in frame:
             return None
-        closes = frame["close"]
-        return float(closes.iloc[-1])
+        stamp = frame.index[-1][-1] if isinstance(frame.index[-1], tuple) else frame.index[-1]
+        return (stamp - timedelta(seconds=1)).date(), float(frame["close"].iloc[-1])
 
     def _record_series(self, slice: Slice, now: datetime) -> None:
         """Feed real (not fill-forward) bars to the trackers."""
@@ -227,8 +242,11 @@ class TomKingFramework(QCAlgorithm):
                 ask = float(quote.ask.close) if quote.ask is not None else ask
             self.trackers[name].record(now, float(bar.close), bid, ask, float(bar.volume), float(bar.open))
 
-    def _chain_columns(self, slice: Slice) -> ChainColumns:
-        """The option chain as column arrays, counting today's traded call/put volume on the way."""
+    def _chain_columns(self, slice: Slice, held: set[Symbol]) -> ChainColumns:
+        """The option chain as column arrays, counting today's traded call/put volume on the way.
+
+        LEAN's model IV is read only for held contracts (LEAN evaluates it lazily, and it is only a
+        fallback for a position whose quote is unusable)."""
         chain = slice.option_chains.get(self.option_symbol)
         if chain is None:
             return ChainColumns.empty()
@@ -247,21 +265,24 @@ class TomKingFramework(QCAlgorithm):
                 bar = bars[lean_contract.symbol]
                 if not bar.is_fill_forward:
                     self._option_volume["call" if contract.is_call else "put"] += float(bar.volume)
-            quotes.append((*_quote_row(lean_contract), age))
+            quotes.append((*_quote_row(lean_contract, symbol in held), age))
         self._chain_quotes_today += len(contracts)
         return ChainColumns.from_rows(contracts, quotes)
 
     def _contract_for(self, lean_contract: Any) -> ContractSpec:
-        symbol = lean_contract.symbol
-        known = self._contracts.get(symbol)
-        if known is None:
-            multiplier = float(self.securities[symbol].symbol_properties.contract_multiplier)
-            known = ContractSpec(
-                underlying=self.cfg.universe.underlying, root=self.cfg.universe.option_ticker,
-                expiry=lean_contract.expiry.date(), strike=float(lean_contract.strike),
-                is_call=lean_contract.right == OptionRight.CALL, multiplier=multiplier)
-            self._contracts[symbol], self._symbols[known] = known, symbol
-        return known
+        return self._contracts.get(lean_contract.symbol) or self._contract_from_symbol(lean_contract.symbol)
+
+    def _contract_from_symbol(self, symbol: Symbol) -> ContractSpec:
+        """Our contract identity from LEAN's security identifier (also for holdings never in the chain)."""
+        sid = symbol.id
+        root = str(sid.symbol).upper()
+        contract = ContractSpec(
+            underlying=self.cfg.universe.underlying, root=root, expiry=sid.date.date(),
+            strike=float(sid.strike_price), is_call=sid.option_right == OptionRight.CALL,
+            multiplier=float(self.securities[symbol].symbol_properties.contract_multiplier),
+            settles_at_open=self.cfg.universe.underlying_type == "index" and root == "SPX")
+        self._contracts[symbol], self._symbols[contract] = contract, symbol
+        return contract
 
     def _positions(self, underlying_price: float = float("nan")) -> tuple[BookPosition, ...]:
         """Holdings with their multipliers; options carry the underlying's current price."""
@@ -272,6 +293,8 @@ class TomKingFramework(QCAlgorithm):
             symbol = holding.symbol
             multiplier = float(self.securities[symbol].symbol_properties.contract_multiplier)
             contract = self._contracts.get(symbol)
+            if contract is None and symbol.security_type in (SecurityType.OPTION, SecurityType.INDEX_OPTION):
+                contract = self._contract_from_symbol(symbol)
             if contract is not None:
                 held.append(BookPosition(str(symbol), float(holding.quantity), multiplier, contract,
                                          contract.underlying, underlying_price))
@@ -327,15 +350,20 @@ class TomKingFramework(QCAlgorithm):
         return self.greeks_monitor.calculate_portfolio_greeks(snap.positions, greeks, reference)
 
     def _run_greeks(self, snap: MarketSnapshot, book: PortfolioGreeks) -> None:
+        if book.missing:
+            return  # partial sums would understate the risk; manual mode already took over
         alerts = self.greeks_monitor.monitor_greeks_limits(book)
         self._max_abs_delta = max(self._max_abs_delta, abs(book.delta_shares))
         self._min_theta = min(self._min_theta, book.theta_dollars_per_day)
         self.set_runtime_statistic("Max |Delta| (shares)", f"{self._max_abs_delta:.2f}")
         self.set_runtime_statistic("Min Theta ($/day)", f"{self._min_theta:.2f}")
-        if alerts:
-            for hedge in self.greeks_monitor.suggest_hedge(book, self.cfg.universe.underlying,
-                                                           self.cfg.greeks.beta_reference.upper()):
-                self._log_once("hedge", f"[HEDGE SUGGESTION] {hedge}")
+        hedges = self.greeks_monitor.suggest_hedge(book, self.cfg.universe.underlying,
+                                                   self.cfg.greeks.beta_reference.upper()) if alerts else []
+        kinds = {hedge.split(":")[0] for hedge in hedges}
+        for hedge in hedges:  # a suggestion is logged when its kind appears, not every minute it persists
+            if hedge.split(":")[0] not in self._active_hedges:
+                self.log(f"[HEDGE SUGGESTION] {hedge}")
+        self._active_hedges = kinds
         if snap.time.minute % self.cfg.greeks.plot_every_minutes == 0:
             self._plot_greeks(book)
 
@@ -444,12 +472,12 @@ def _positive_or_nan(value: Any) -> float:
     return number if number > 0 else float("nan")
 
 
-def _quote_row(contract: Any) -> tuple[float, float, float, float, float, float]:
+def _quote_row(contract: Any, read_lean_iv: bool) -> tuple[float, float, float, float, float, float]:
     """(bid, ask, last, volume, open interest, LEAN IV) with zero/missing prices as NaN (a zero bid is kept)."""
     bid = float(contract.bid_price)
+    lean_iv = _positive_or_nan(contract.implied_volatility) if read_lean_iv else float("nan")
     return (bid if bid >= 0 else float("nan"), _positive_or_nan(contract.ask_price),
-            _positive_or_nan(contract.last_price), float(contract.volume), float(contract.open_interest),
-            _positive_or_nan(contract.implied_volatility))
+            _positive_or_nan(contract.last_price), float(contract.volume), float(contract.open_interest), lean_iv)
 
 
 def _or_nan(reading: Reading) -> float:

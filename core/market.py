@@ -47,6 +47,7 @@ class ContractSpec:
     strike: float
     is_call: bool
     multiplier: float
+    settles_at_open: bool = False  # AM-settled (standard SPX monthlies); else PM at 16:00 New York
 
     def describe(self) -> str:
         right = "C" if self.is_call else "P"
@@ -186,7 +187,9 @@ class SeriesTracker:
     """Keeps, per series, the last real bar, today's open and the previous session's close.
 
     LEAN fills bars forward when a series has no data; ``main.py`` feeds only real bars here, so a
-    series with no data today reads "no data today" instead of yesterday's price.
+    series with no data today reads "no data today" instead of yesterday's price. The previous close
+    is only ever the close of the *previous session* (from LEAN history, or the last bar seen that
+    day): a close from an older day is reported unavailable, never used as yesterday's.
     """
 
     def __init__(self, name: str, stale_after: timedelta) -> None:
@@ -196,11 +199,23 @@ class SeriesTracker:
         self._open: float | None = None
         self._last: float | None = None
         self._last_time: datetime | None = None
-        self._previous_close: float | None = None
+        self._previous_close: Reading = Reading.missing("no previous close known")
         self._bid = float("nan")
         self._ask = float("nan")
         self._volume = 0.0
         self.days_with_data: set[date] = set()
+
+    def begin_day(self, day: date, previous_session: date, history_close: tuple[date, float] | None = None
+                  ) -> None:
+        """Start ``day``: the previous close is the history bar or last bar dated ``previous_session``."""
+        self._day, self._open, self._volume = day, None, 0.0
+        if history_close is not None and history_close[0] == previous_session and history_close[1] > 0:
+            self._previous_close = Reading(history_close[1])
+        elif self._last is not None and self._last_time is not None and self._last_time.date() == previous_session:
+            self._previous_close = Reading(self._last)
+        else:
+            self._previous_close = Reading.missing(f"no {self.name} close for the previous session "
+                                                   f"{previous_session.isoformat()}")
 
     def record(self, when: datetime, price: float, bid: float = float("nan"), ask: float = float("nan"),
                volume: float = 0.0, open_price: float = float("nan")) -> None:
@@ -208,7 +223,9 @@ class SeriesTracker:
         as today's open (the close when the bar has no open). Non-finite or non-positive prices are ignored."""
         if not np.isfinite(price) or price <= 0:
             return
-        self._roll_day(when.date())
+        if self._day != when.date():
+            self._day, self._open, self._volume = when.date(), None, 0.0
+            self._previous_close = Reading.missing("session start not seen")
         if self._open is None:
             self._open = open_price if np.isfinite(open_price) and open_price > 0 else price
         self._last, self._last_time = price, when
@@ -216,22 +233,8 @@ class SeriesTracker:
         self._volume += volume if np.isfinite(volume) else 0.0
         self.days_with_data.add(when.date())
 
-    def set_previous_close(self, value: float | None) -> None:
-        """The previous regular session's close from LEAN history (None when history has none)."""
-        self._previous_close = value if value is not None and np.isfinite(value) and value > 0 else None
-
-    def _roll_day(self, day: date) -> None:
-        if self._day == day:
-            return
-        if self._day is not None and self._last is not None:
-            self._previous_close = self._last
-        self._day, self._open, self._volume = day, None, 0.0
-
     def state(self, now: datetime) -> SeriesState:
         """What is known at ``now``; a price older than ``stale_after`` or from another day is unavailable."""
-        self._roll_day(now.date())
-        prev = Reading(self._previous_close) if self._previous_close is not None else Reading.missing(
-            "no previous close known")
         if self._last is None or self._last_time is None:
             price = Reading.missing("no data received")
         elif self._last_time.date() != now.date():
@@ -240,5 +243,14 @@ class SeriesTracker:
             price = Reading.missing(f"stale since {self._last_time:%H:%M}")
         else:
             price = Reading(self._last, as_of=self._last_time)
-        day_open = Reading(self._open) if self._open is not None else Reading.missing("no data today")
-        return SeriesState(self.name, price, day_open, prev, self._bid, self._ask, self._volume)
+        today = self._day == now.date()
+        day_open = Reading(self._open) if today and self._open is not None else Reading.missing("no data today")
+        previous = self._previous_close if today else Reading.missing("session start not seen")
+        return SeriesState(self.name, price, day_open, previous, self._bid, self._ask,
+                           self._volume if today else 0.0)
+
+    def last_close_on(self, day: date) -> float | None:
+        """The last real price recorded on ``day`` (None if the series had no data that day)."""
+        if self._last_time is not None and self._last_time.date() == day:
+            return self._last
+        return None

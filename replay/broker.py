@@ -7,8 +7,10 @@ Fill model (stated, deliberately simple and conservative):
 * limit orders are checked from the next minute on and fill at the opposing quote once it is at or
   better than the limit;
 * combo limit orders fill only when the net *natural* price of one unit (buy legs at ask, sell legs
-  at bid, per share) is at or better than the net limit (LEAN's sign convention: positive = debit),
-  each leg at its natural price; combo market orders are Invalid under the tastytrade model;
+  at bid, per share) is at or better than the net limit, each leg at its natural price. The limit is
+  the price of one unit of the combo as its legs are written (positive = debit); buying the combo
+  (units > 0) fills at or below the limit, selling it (units < 0) at or above, as LEAN's combo limit
+  fill does. Combo market orders are Invalid under the tastytrade model;
 * fees: a fixed amount per option or future contract; no margin model (orders are never refused
   for buying power), no partial fills, no slippage beyond the spread.
 
@@ -127,12 +129,12 @@ class SimulatedBroker:
         if not marketable:
             limit = tickets[0].limit_price
             assert limit is not None
-            units = tickets[0].combo_units or 1
-            net_per_unit = sum(t.quantity / units * p for t, p in zip(tickets, fills))
-            if tickets[0].combo_units is None:
-                net_per_unit = fills[0] if tickets[0].quantity > 0 else -fills[0]
-                limit = limit if tickets[0].quantity > 0 else -limit
-            if net_per_unit > limit + 1e-9:
+            units = tickets[0].combo_units
+            if units is None:  # a single-leg limit: buy at or below, sell at or above
+                buying, price = tickets[0].quantity > 0, fills[0]
+            else:
+                buying, price = units > 0, sum(t.quantity / units * p for t, p in zip(tickets, fills))
+            if (price > limit + 1e-9) if buying else (price < limit - 1e-9):
                 return False
         for ticket, price in zip(tickets, fills):
             self._execute(algorithm, ticket, price)
@@ -174,24 +176,39 @@ class SimulatedBroker:
 
     # --- expiry -------------------------------------------------------------------------------
 
-    def settle_expiries(self, algorithm: Any, day: date, underlying_price: Callable[[Symbol], float | None]) -> None:
-        """Settle every option holding that expires on ``day`` (after the close)."""
+    def settle_expiries(self, algorithm: Any, day: date, settlement_price: Callable[[Symbol], float | None]
+                        ) -> list[str]:
+        """Settle every option holding that expires on ``day`` (after the close).
+
+        ``settlement_price`` gives the underlying's settlement for a contract (today's close, or the
+        opening print for AM-settled contracts); a contract without one is left open and named in
+        the returned list, never settled at an older price."""
+        unsettled = []
         for holding in list(algorithm.portfolio.values()):
             symbol = holding.symbol
             if not holding.invested or symbol.expiry != day or symbol.strike is None:
                 continue
-            spot = underlying_price(symbol)
+            spot = settlement_price(symbol)
             if spot is None:
-                continue  # no underlying price: left open and reported by the runner
-            call = symbol.right is OptionRight.CALL
-            intrinsic = max(0.0, spot - symbol.strike) if call else max(0.0, symbol.strike - spot)
-            multiplier = self._multiplier(algorithm, symbol)
-            quantity = holding.quantity
-            self._book(algorithm, symbol, -quantity, intrinsic, multiplier, 0.0)
-            kind = "cash-settlement" if symbol.security_type is SecurityType.INDEX_OPTION else "expiry"
-            if symbol.security_type is SecurityType.OPTION and intrinsic > 0 and symbol.underlying is not None:
-                shares = quantity * multiplier * (1 if call else -1)
-                # exercise/assignment: the option's intrinsic was booked above; shares at spot complete it
-                self._book(algorithm, symbol.underlying, shares, spot, 1.0, 0.0)
-                kind = "exercise" if quantity > 0 else "assignment"
-            self.fills.append(Fill(algorithm.time, 0, 0, kind, str(symbol), -quantity, intrinsic, 0.0, kind))
+                unsettled.append(str(symbol))
+                continue
+            self._settle(algorithm, symbol, holding.quantity, spot)
+        return unsettled
+
+    def _settle(self, algorithm: Any, symbol: Symbol, quantity: float, spot: float) -> None:
+        assert symbol.strike is not None
+        call = symbol.right is OptionRight.CALL
+        intrinsic = max(0.0, spot - symbol.strike) if call else max(0.0, symbol.strike - spot)
+        self._book(algorithm, symbol, -quantity, intrinsic, self._multiplier(algorithm, symbol), 0.0)
+        kind = "cash-settlement" if symbol.security_type is SecurityType.INDEX_OPTION else "expiry"
+        if symbol.security_type is SecurityType.OPTION and intrinsic > 0 and symbol.underlying is not None:
+            kind = "exercise" if quantity > 0 else "assignment"
+            shares = quantity * self._multiplier(algorithm, symbol) * (1 if call else -1)
+            # the option's intrinsic was booked above; shares at spot complete paying the strike
+            self._book(algorithm, symbol.underlying, shares, spot, 1.0, 0.0)
+            self.fills.append(Fill(algorithm.time, 0, 0, kind, str(symbol.underlying), shares, spot, 0.0, kind))
+            algorithm.on_order_event(OrderEvent(0, symbol.underlying, OrderStatus.FILLED, f"option {kind}",
+                                                spot, shares))
+        self.fills.append(Fill(algorithm.time, 0, 0, kind, str(symbol), -quantity, intrinsic, 0.0, kind))
+        algorithm.on_order_event(OrderEvent(0, symbol, OrderStatus.FILLED, f"option {kind} at {spot:g}",
+                                            intrinsic, -quantity))

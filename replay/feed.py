@@ -22,6 +22,7 @@ from replay.data_bars import TradeBars
 from replay.data_dense import MinuteGrid
 from replay.data_paths import SecurityType as DataType
 from replay.lean_data import LeanDataReader, chain_dense
+from replay.lean_iv import LeanIvModel
 
 DATA_TYPE = {
     ld.SecurityType.EQUITY: DataType.EQUITY, ld.SecurityType.INDEX: DataType.INDEX,
@@ -132,6 +133,16 @@ class DayFeed:
         return [ld.TradeBar(self.contracts[i].symbol, when, last[i], last[i], last[i], last[i], float(volume[i]))
                 for i in np.flatnonzero(volume > 0)]
 
+    def settlement_price(self, contract: ld.Symbol) -> float | None:
+        """The underlying's settlement on this expiry day: the opening print for AM-settled standard
+        SPX options, otherwise the day's last real close; None when the day had no such bar."""
+        underlying = self.series[0]
+        fresh = np.flatnonzero(underlying.fresh)
+        if fresh.size == 0:
+            return None
+        am_settled = contract.security_type is ld.SecurityType.INDEX_OPTION and contract.value[:6].strip() == "SPX"
+        return float(underlying.open[fresh[0]] if am_settled else underlying.close[fresh[-1]])
+
     def quote(self, symbol: ld.Symbol, slot: int) -> tuple[float, float, float] | None:
         """(bid, ask, last) of a chain contract or series at ``slot`` (NaN where unknown)."""
         index = self.contract_index.get(symbol)
@@ -180,6 +191,8 @@ class FeedBuilder:
     def __init__(self, reader: LeanDataReader, algorithm: Any, subscriptions: Subscriptions) -> None:
         self.reader, self.algorithm, self.subs = reader, algorithm, subscriptions
         self.carried: dict[ld.Symbol, float] = {}
+        self.iv_model = LeanIvModel(lambda: self.carried.get(self.subs.underlying), lambda: algorithm.time,
+                                    algorithm)
 
     def session(self, day: date) -> MinuteGrid | None:
         sub = self.subs.underlying
@@ -236,7 +249,9 @@ class FeedBuilder:
                                       float(chain.contracts.strike[i]), right[bool(chain.contracts.is_call[i])],
                                       option.security_type)
             self.algorithm.add_contract(symbol, chain.multiplier)
-            contracts.append(ld.OptionContract(symbol))
+            contract = ld.OptionContract(symbol)
+            contract.iv_model = self.iv_model
+            contracts.append(contract)
         feed.contracts = contracts
         feed.contract_index = {c.symbol: i for i, c in enumerate(contracts)}
         feed.contract_count_with_data = int(np.isfinite(feed.quote_arrays["bid"]).any(axis=1).sum())
@@ -287,4 +302,13 @@ class FeedBuilder:
                 atm = int(np.argmin(np.abs(strikes - reference)))
                 chosen = strikes[max(0, atm + below): atm + above + 1]
                 keep &= np.isin(contracts.strike, chosen)
-        return keep
+        return keep | self._held(contracts)
+
+    def _held(self, contracts: Any) -> npt.NDArray[np.bool_]:
+        """Contracts the algorithm holds stay subscribed whatever the filter says (as in LEAN)."""
+        held = {(h.symbol.expiry, h.symbol.strike, h.symbol.right is ld.OptionRight.CALL)
+                for h in self.algorithm.portfolio.values() if h.invested and h.symbol.expiry is not None}
+        if not held:
+            return np.zeros(len(contracts), dtype=np.bool_)
+        return np.array([(e.astype(date), float(k), bool(c)) in held for e, k, c in
+                         zip(contracts.expiry, contracts.strike, contracts.is_call)], dtype=np.bool_)

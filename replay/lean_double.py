@@ -15,7 +15,7 @@ import sys
 import tempfile
 import types
 from collections.abc import Callable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -133,8 +133,22 @@ class Symbol:
         return self.value
 
     @property
+    def id(self) -> SecurityIdentifier:
+        return SecurityIdentifier(self)
+
+    @property
     def canonical(self) -> Symbol:
         return self if self.expiry is None else dataclasses.replace(self, expiry=None, strike=None, right=None)
+
+
+class SecurityIdentifier(_Strict):
+    """``symbol.id``: the option root, expiry (as a datetime), strike and right of a contract."""
+
+    def __init__(self, symbol: Symbol) -> None:
+        self.symbol = symbol.value[:6].strip() if symbol.expiry is not None else symbol.value
+        self.date = datetime.combine(symbol.expiry, datetime.min.time()) if symbol.expiry else datetime.min
+        self.strike_price = symbol.strike if symbol.strike is not None else 0.0
+        self.option_right = symbol.right
 
 
 def option_symbol(root: str, underlying: Symbol, expiry: date, strike: float, right: OptionRight,
@@ -203,8 +217,15 @@ class OptionContract(_Strict):
         self.expiry = datetime.combine(symbol.expiry, datetime.min.time())
         self.strike, self.right = symbol.strike, symbol.right
         self.bid_price, self.ask_price, self.last_price = bid_price, ask_price, last_price
-        self.volume, self.open_interest, self.implied_volatility = volume, open_interest, implied_volatility
+        self.volume, self.open_interest = volume, open_interest
+        self._implied_volatility = implied_volatility
+        self.iv_model: Callable[[OptionContract], float] | None = None
         self._greeks = greeks
+
+    @property
+    def implied_volatility(self) -> float:
+        """As in LEAN, evaluated on demand from the price model when one is attached."""
+        return self.iv_model(self) if self.iv_model is not None else self._implied_volatility
 
     @property
     def greeks(self) -> Greeks:
@@ -241,9 +262,30 @@ class SymbolProperties(_Strict):
         self.contract_multiplier = contract_multiplier
 
 
+class ExchangeHours(_Strict):
+    """``exchange.hours``: the runner steps regular-session minutes only; weekdays are trading days
+    (holidays are the runner's market-hours business)."""
+
+    def __init__(self) -> None:
+        self.open = True
+
+    def is_open(self, local_time: datetime, extended_market_hours: bool = False) -> bool:
+        return self.open
+
+    def get_previous_trading_day(self, day: date) -> datetime:
+        previous = day - timedelta(days=1)
+        while previous.weekday() >= 5:
+            previous -= timedelta(days=1)
+        return datetime.combine(previous, datetime.min.time())
+
+
 class Exchange(_Strict):
     def __init__(self) -> None:
-        self.exchange_open = True
+        self.hours = ExchangeHours()
+
+    @property
+    def exchange_open(self) -> bool:
+        return self.hours.open
 
 
 class OptionFilterUniverse(_Strict):
@@ -523,6 +565,8 @@ class QCAlgorithm(_Strict):
             raise NotImplementedInDouble("LEAN double implements history for Resolution.DAILY only")
         rows = [r for r in self.daily_history.get(symbol, []) if r[0] < self.time.date()][-periods:]
         frame = pd.DataFrame(rows, columns=["time", "open", "high", "low", "close", "volume"])
+        # LEAN stamps a history row with the bar's end time (the session close)
+        frame["time"] = [pd.Timestamp(datetime.combine(d, time(16, 0))) for d in frame["time"]]
         return frame.set_index("time")
 
     # orders

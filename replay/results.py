@@ -54,6 +54,7 @@ def statistics(run: ReplayRun) -> dict[str, Any]:
         "Slices": run.slices,
         "Contract Quotes Delivered": run.contract_quotes,
         "Missing Files": len(missing),
+        "Unsettled Expiries": run.unsettled,
         "Runtime Statistics": dict(sorted(algorithm.runtime_statistics.items())),
     }
 
@@ -104,13 +105,15 @@ def _chart(run: ReplayRun, path: Path) -> Path | None:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=False)
     top.plot([p.time for p in run.equity], [p.equity for p in run.equity], color="tab:blue")
     top.set_title("Equity ($)")
-    greeks = [(i, value) for i, (chart, series, value) in enumerate(run.algorithm.plots)
-              if chart == "Portfolio Greeks" and series in ("Delta (shares)", "Theta ($/day)")]
+    plotted = False
     for series in ("Delta (shares)", "Theta ($/day)"):
         values = [v for c, s, v in run.algorithm.plots if c == "Portfolio Greeks" and s == series]
-        bottom.plot(range(len(values)), values, label=series)
-    bottom.set_title("Portfolio Greeks (samples)" if greeks else "Portfolio Greeks (no positions held)")
-    bottom.legend(loc="upper left") if greeks else None
+        if values:
+            bottom.plot(range(len(values)), values, label=series)
+            plotted = True
+    bottom.set_title("Portfolio Greeks (samples)" if plotted else "Portfolio Greeks (no positions held)")
+    if plotted:
+        bottom.legend(loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=80, metadata={"Software": None})
     plt.close(fig)

@@ -53,6 +53,7 @@ class ReplayRun:
     data_events: list[DataEvent]
     slices: int = 0
     contract_quotes: int = 0
+    unsettled: list[str] = dataclasses.field(default_factory=list)
 
 
 class _Clock:
@@ -165,8 +166,8 @@ class Replay:
             chains = data.option_chains
             if feed.chain_symbol is not None and chains.contains_key(feed.chain_symbol):
                 result.contract_quotes += len(chains[feed.chain_symbol])
-        underlying = self.subs.underlying
-        self.broker.settle_expiries(algorithm, feed.day, lambda _symbol: self.builder.carried.get(underlying))
+        result.unsettled += [f"{feed.day}: {name} (no underlying settlement price that day)"
+                             for name in self.broker.settle_expiries(algorithm, feed.day, feed.settlement_price)]
 
     def _progress(self, number: int, total: int, day: date) -> None:
         stream = self.config.progress

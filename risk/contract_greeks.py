@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 
 from core.market import ChainColumns, ContractSpec
 from risk.american import american_greeks, american_implied_volatility
-from risk.expiry_time import year_fraction_to_expiry
+from risk.expiry_time import AM_SETTLEMENT, PM_SETTLEMENT, year_fraction_to_expiry
 from risk.pricing import bs_greeks, implied_volatility
 
 SOURCE_MID = "mid"
@@ -73,7 +73,9 @@ def greeks_for(contracts: Sequence[ContractSpec], chain: ChainColumns, market: P
         return {}
     rows = np.array([index[c] for c in wanted])
     strike, is_call = chain.strike[rows], chain.is_call[rows]
-    t = year_fraction_to_expiry(market.now, chain.expiry[rows])
+    am = np.array([c.settles_at_open for c in wanted], dtype=np.bool_)
+    t = np.where(am, year_fraction_to_expiry(market.now, chain.expiry[rows], AM_SETTLEMENT),
+                 year_fraction_to_expiry(market.now, chain.expiry[rows], PM_SETTLEMENT))
     mid = usable_mid(chain.bid[rows], chain.ask[rows], chain.quote_age_minutes[rows], market.max_quote_age_minutes)
     solve = american_implied_volatility if market.american else implied_volatility
     iv = solve(mid, market.spot, strike, t, market.rate, market.dividend_yield, is_call)

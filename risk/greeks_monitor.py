@@ -52,11 +52,24 @@ class PortfolioGreeks:
     positions: tuple[PositionGreeks, ...]
     missing: tuple[str, ...]
 
+    @property
+    def underlyings(self) -> frozenset[str]:
+        return frozenset(r.underlying.upper() for r in self.positions)
+
     def delta_reading(self) -> Reading:
-        """Portfolio delta, unavailable when any position's Greeks are missing (fail closed)."""
+        """The delta the limits apply to, unavailable when any position's Greeks are missing.
+
+        One underlying: share-equivalents of it. Several (e.g. SPX options hedged with SPY shares):
+        their share-equivalents are different units, so the beta-weighted delta in reference shares
+        is used, and it is unavailable when it cannot be computed (fail closed)."""
         if self.missing:
             return Reading.missing(f"Greeks unavailable for {', '.join(self.missing)}")
-        return Reading(self.delta_shares)
+        if len(self.underlyings) <= 1:
+            return Reading(self.delta_shares)
+        weighted = self.beta_weighted_delta
+        if weighted.value is None:
+            return Reading.missing(f"mixed underlyings and {weighted.reason}")
+        return Reading(weighted.value, "beta-weighted, mixed underlyings")
 
 
 def _position(position: BookPosition, greeks: ContractGreeks | None) -> PositionGreeks | None:
@@ -94,6 +107,7 @@ class GreeksMonitor:
         self.settings = settings
         self.on_multiple_breaches = on_multiple_breaches
         self.log = log
+        self._breached: frozenset[str] = frozenset()
 
     def calculate_portfolio_greeks(self, positions: Sequence[BookPosition],
                                    greeks: Mapping[ContractSpec, ContractGreeks],
@@ -122,8 +136,10 @@ class GreeksMonitor:
         """The spec's alert lines for every limit the book breaches."""
         s = self.settings
         alerts = []
-        if abs(book.delta_shares) > s.delta_limit:
-            alerts.append(f"DELTA LIMIT: {book.delta_shares:.2f} (max: {s.delta_limit:g})")
+        delta = book.delta_reading()
+        if delta.value is not None and abs(delta.value) > s.delta_limit:
+            unit = f" {delta.reason}" if delta.reason else ""
+            alerts.append(f"DELTA LIMIT: {delta.value:.2f}{unit} (max: {s.delta_limit:g})")
         if abs(book.gamma_shares) > s.gamma_limit:
             alerts.append(f"GAMMA LIMIT: {book.gamma_shares:.2f} (max: {s.gamma_limit:g})")
         if book.theta_dollars_per_day < s.theta_limit:
@@ -135,8 +151,11 @@ class GreeksMonitor:
     def monitor_greeks_limits(self, book: PortfolioGreeks) -> list[str]:
         """Alerts for ``book``; enough simultaneous breaches hand over to manual mode (spec)."""
         alerts = self.limit_alerts(book)
-        if alerts:
+        breached = frozenset(a.split(":")[0] for a in alerts)
+        if alerts and breached != self._breached:  # log when the set of breached limits changes
             self.log("\n".join(["=" * 60, "GREEKS RISK ALERT", *(f"  {a}" for a in alerts), "=" * 60]))
+        self._breached = breached
+        if alerts:
             if len(alerts) >= self.settings.breaches_for_manual:
                 self.on_multiple_breaches(f"Multiple Greeks limits exceeded: {'; '.join(alerts)}")
         return alerts
@@ -146,10 +165,11 @@ class GreeksMonitor:
         beta-weighted delta when it is known, else in ``underlying`` share-equivalents."""
         s = self.settings
         suggestions = []
-        if abs(book.delta_shares) > s.hedge_delta:
+        delta = book.delta_reading()
+        if delta.value is not None and abs(delta.value) > s.hedge_delta:
             weighted = book.beta_weighted_delta.value
             hedge, instrument = (-weighted, f"{reference} shares (beta-weighted)") if weighted is not None \
-                else (-book.delta_shares, f"{underlying} share-equivalents")
+                else (-delta.value, f"{underlying} share-equivalents")
             suggestions.append(f"Delta Hedge: {'Buy' if hedge > 0 else 'Sell'} {abs(hedge):.0f} {instrument}")
         if abs(book.gamma_shares) > s.hedge_gamma:
             suggestions.append("Gamma Hedge: Consider ATM straddle to reduce gamma exposure")

@@ -134,7 +134,17 @@ def test_position_greeks_scale_by_multiplier_and_quantity():
     assert book.vega_dollars_per_point == pytest.approx(-300.0)
     assert book.rho_dollars_per_point == pytest.approx(-40.0)
     assert book.beta_weighted_delta.value == pytest.approx(book.dollar_delta / 370.0)
-    assert book.delta_reading().value == pytest.approx(-30.0)
+    # SPX options and an E-mini future: different share units, so limits use beta-weighted SPY shares
+    assert book.delta_reading().value == pytest.approx(book.beta_weighted_delta.value)
+    single = monitor.calculate_portfolio_greeks(positions[:1], {CALL: _cg(0.4)}, Reading(370.0))
+    assert single.delta_reading().value == pytest.approx(-80.0)
+
+
+def test_mixed_underlyings_without_beta_fail_closed():
+    monitor, _, _ = _monitor()
+    positions = [BookPosition("call", -2, 100.0, CALL, "SPX", 3700.0), BookPosition("SPY", 100, 1.0, None, "SPY", 370.0)]
+    book = monitor.calculate_portfolio_greeks(positions, {CALL: _cg(0.4)}, Reading.missing("no SPY data"))
+    assert not book.delta_reading().available and "mixed underlyings" in book.delta_reading().reason
 
 
 def test_beta_weighting_refuses_unknown_betas_and_missing_prices():
@@ -334,12 +344,25 @@ def test_section9b_vix_gates(vix, strategy, reason):
 def test_tracker_day_roll_previous_close_and_staleness():
     tracker = SeriesTracker("SPX", timedelta(minutes=5))
     tracker.record(datetime(2021, 1, 7, 15, 59), 3800.0)
+    tracker.begin_day(date(2021, 1, 8), date(2021, 1, 7))
     tracker.record(datetime(2021, 1, 8, 9, 31), 3810.0, volume=5)
     state = tracker.state(datetime(2021, 1, 8, 9, 33))
     assert (state.previous_close.value, state.day_open.value, state.price.value) == (3800.0, 3810.0, 3810.0)
     assert not tracker.state(datetime(2021, 1, 8, 9, 40)).price.available  # 9 minutes old: stale
     tracker.record(datetime(2021, 1, 8, 9, 41), float("nan"))  # ignored, not recorded
     assert "stale since 09:31" in tracker.state(datetime(2021, 1, 8, 9, 41)).price.reason
+
+
+def test_previous_close_only_from_the_previous_session():
+    tracker = SeriesTracker("SPX", timedelta(minutes=5))
+    tracker.record(datetime(2021, 1, 6, 15, 59), 3750.0)  # Wednesday; Thursday had no data
+    tracker.begin_day(date(2021, 1, 8), date(2021, 1, 7))
+    assert tracker.state(datetime(2021, 1, 8, 9, 31)).previous_close.reason == \
+        "no SPX close for the previous session 2021-01-07"
+    tracker.begin_day(date(2021, 1, 8), date(2021, 1, 7), (date(2021, 1, 7), 3800.0))
+    assert tracker.state(datetime(2021, 1, 8, 9, 31)).previous_close.value == 3800.0
+    tracker.begin_day(date(2021, 1, 8), date(2021, 1, 7), (date(2021, 1, 6), 3750.0))  # stale history
+    assert not tracker.state(datetime(2021, 1, 8, 9, 31)).previous_close.available
 
 
 def test_day_open_is_the_first_bars_open():

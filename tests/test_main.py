@@ -209,6 +209,10 @@ def test_held_position_greeks_feed_the_monitor_and_manual_mode(algo):
     assert f"[CRITICAL] MANUAL MODE ACTIVATED: Portfolio delta exceeded: {expected:.2f} (limit 100)" in algo.logs
     assert f"[HEDGE SUGGESTION] Delta Hedge: Sell {expected:.0f} SPX share-equivalents" in algo.logs
     assert ("Portfolio Greeks", "Delta (shares)", pytest.approx(expected)) in algo.plots
+    for minute, spot in ((46, 3702.0), (47, 3705.0)):  # the breach persists with other values
+        ld.step(algo, bar_slice(algo, _at(10, minute), spx=spot, contracts=[call, put]))
+    assert sum(line.startswith("[HEDGE SUGGESTION] Delta Hedge") for line in algo.logs) == 1
+    assert sum("GREEKS RISK ALERT" in line for line in algo.logs) == 1
 
 
 def test_stale_quotes_fall_back_to_leans_iv_marked(algo):
@@ -217,14 +221,43 @@ def test_stale_quotes_fall_back_to_leans_iv_marked(algo):
     algo.portfolio.set_holding(call.symbol, 1)
     ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
     snap = algo._snapshot(_at(10, 40), algo._chain_columns(bar_slice(algo, _at(10, 40), spx=3700.0,
-                                                                     contracts=[call, put])))
+                                                                     contracts=[call, put]), {call.symbol}))
     assert algo._book_greeks(snap).positions[0].source == "mid"
     later = _at(10, 46)  # six minutes of fill-forward quotes only
     ld.step(algo, bar_slice(algo, later, spx=3700.0, contracts=[call, put], fresh_quotes=False))
     snap = algo._snapshot(later, algo._chain_columns(bar_slice(algo, later, spx=3700.0, contracts=[call, put],
-                                                               fresh_quotes=False)))
+                                                               fresh_quotes=False), {call.symbol}))
     row = algo._book_greeks(snap).positions[0]
     assert row.source == "lean-iv (quote unusable)" and row.iv == 0.2
+
+
+def test_held_option_never_seen_in_the_chain_fails_closed(algo):
+    """A holding outside today's chain (e.g. opened before a redeploy) is an option, not stock."""
+    algo.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.01)
+    symbol = ld.option_symbol("SPXW", algo.underlying_symbol, date(2021, 1, 15), 3500.0, ld.OptionRight.PUT)
+    algo.add_contract(symbol)
+    algo.portfolio.set_holding(symbol, -3)
+    ld.step(algo, bar_slice(algo, _at(10, 45), spx=3700.0, contracts=list(_pair(algo))))
+    contract = algo._contracts[symbol]
+    assert (contract.root, contract.strike, contract.is_call, contract.expiry) == (
+        "SPXW", 3500.0, False, date(2021, 1, 15))
+    assert algo.manual_mode.state is AutomationState.MANUAL
+    assert algo.manual_mode.reason.startswith("Greeks unavailable for SPXW  210115P03500000")
+    assert not any("DELTA LIMIT" in line for line in algo.logs)  # no limits on a partial book
+
+
+def test_outside_regular_hours_only_data_is_recorded(algo):
+    algo.securities[algo.underlying_symbol].exchange.hours.open = False
+    ld.step(algo, bar_slice(algo, datetime(2021, 1, 8, 3, 0), spx=3700.0, contracts=list(_pair(algo))))
+    assert algo.friday_analysis is None and not any("Section 9B" in line for line in algo.logs)
+
+
+def test_gap_needs_the_previous_sessions_close(algo):
+    """History whose last bar is two sessions old gives no gap (not a gap against a stale close)."""
+    algo.daily_history[algo.underlying_symbol] = [(date(2021, 1, 6), 3700, 3710, 3690, 3690.0, 0)]
+    ld.step(algo, bar_slice(algo, _at(9, 31), spx=3715.0, contracts=list(_pair(algo))))
+    gap = next(s for s in algo.friday_analysis.signals if s.name == "gap")
+    assert not gap.available and "previous session 2021-01-07" in gap.reading.reason
 
 
 def test_greeks_unavailable_without_a_rate_fail_closed(algo):

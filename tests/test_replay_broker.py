@@ -151,3 +151,37 @@ def test_otm_options_expire_worthless_and_unrelated_expiries_stay():
     assert book.algo.portfolio[put].quantity == 1
     book.broker.settle_expiries(book.algo, EXPIRY, lambda _s: 3700.0)
     assert book.algo.portfolio[put].quantity == 0
+
+
+def test_selling_a_combo_fills_at_or_above_its_limit():
+    book = Book()
+    short_put = book.option(3650, ld.OptionRight.PUT, 5.0, 5.4)
+    long_put = book.option(3600, ld.OptionRight.PUT, 2.0, 2.3)
+    # the same credit spread written as SELLING one unit of (long 3650 put, short 3600 put)
+    legs = [ld.Leg.create(short_put, 1), ld.Leg.create(long_put, -1)]
+    tickets = book.algo.combo_limit_order(legs, -2, 2.9)  # receive at least 2.90 per unit
+    book.broker.process(book.algo)  # natural per unit: 5.0 (sell at bid) - 2.3 (buy at ask) = 2.70
+    assert all(t.status is ld.OrderStatus.SUBMITTED for t in tickets)
+    book.quotes[short_put] = (5.3, 5.5, 5.4)  # natural 3.00
+    book.broker.process(book.algo)
+    assert [t.fill_price for t in tickets] == [5.3, 2.3]
+    assert book.algo.portfolio[short_put].quantity == -2 and book.algo.portfolio[long_put].quantity == 2
+
+
+def test_no_settlement_price_leaves_the_position_open_and_named():
+    book = Book(fee=0.0)
+    call = book.option(3700, ld.OptionRight.CALL, 10.0, 10.0)
+    book.algo.market_order(call, 1)
+    assert book.broker.settle_expiries(book.algo, EXPIRY, lambda _s: None) == [str(call)]
+    assert book.algo.portfolio[call].quantity == 1
+
+
+def test_settlement_sends_order_events_and_records_share_delivery():
+    book = Book(fee=0.0)
+    put = book.option(400, ld.OptionRight.PUT, 5.0, 5.0, equity=True)
+    book.algo.market_order(put, -1)
+    book.events.clear()
+    book.broker.settle_expiries(book.algo, EXPIRY, lambda _s: 390.0)  # assigned: buy 100 SPY at 400
+    assert book.algo.portfolio[book.spy].quantity == 100
+    assert [f.kind for f in book.broker.fills[-2:]] == ["assignment", "assignment"]
+    assert [s for _, s, _ in book.events] == [ld.OrderStatus.FILLED, ld.OrderStatus.FILLED]

@@ -55,3 +55,42 @@ def test_unknown_scenario_is_a_clear_error(tmp_path):
     done = subprocess.run([sys.executable, "-m", "replay", "--scenario", "nope"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "nope" in done.stderr
+
+
+def test_a_combo_through_the_gate_fills_and_settles_end_to_end(tmp_path):
+    """A 0DTE put credit spread sent through main.py's gate: filled by the replay broker at natural
+    prices, fees charged, cash-settled at the close; the books balance to the cent."""
+    from core.orders import OrderIntent, OrderLeg
+    from replay.runner import Replay
+
+    info = write_scenario("quiet-week", tmp_path)
+    replay = Replay(ReplayConfig(tmp_path, {**info.parameters, "end-date": "2021-08-09"}, fee_per_contract=1.0))
+    algo = replay.algorithm
+    original, placed = algo._run_section9b, []
+
+    def trade(snap):
+        original(snap)
+        if placed or (snap.time.hour, snap.time.minute) != (10, 0):
+            return
+        chain, spot = snap.chain, snap.underlying.price.value
+        puts = {c.strike: i for i, c in enumerate(chain.contracts) if c.expiry == snap.today and not c.is_call}
+        short_strike = max(k for k in puts if k <= spot - 10)
+        short, long = puts[short_strike], puts[short_strike - 25]
+        legs = (OrderLeg("short", -1, chain.contracts[short], chain.bid[short], chain.ask[short]),
+                OrderLeg("long", 1, chain.contracts[long], chain.bid[long], chain.ask[long]))
+        credit = chain.bid[short] - chain.ask[long]
+        placed.append((algo.submit_order(OrderIntent("test spread", legs, 2, -(credit - 0.5), snap.time)), credit))
+
+    algo._run_section9b = trade
+    run = replay.run()
+    (tickets, _credit), = placed
+    fills = [f for f in run.broker.fills if f.kind == "combo_limit"]
+    assert len(fills) == 2 and all(t.status.name == "FILLED" for t in tickets)
+    settled = [f for f in run.broker.fills if f.kind == "cash-settlement"]
+    assert len(settled) == 2 and run.unsettled == []
+    cash_flows = sum(-f.quantity * f.price * 100 - f.fee for f in run.broker.fills)
+    stats = statistics(run)
+    assert stats["Total Fees"] == 4.0  # 2 legs x 2 contracts x $1
+    assert stats["Net Profit"] == pytest.approx(round(cash_flows, 2), abs=0.01)
+    assert not any(h.invested for h in algo.portfolio.values())
+    assert stats["Runtime Statistics"]["Automation State"] == "AUTOMATIC"
