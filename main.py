@@ -307,7 +307,7 @@ class TomKingFramework(QCAlgorithm):
     def _snapshot(self, now: datetime, chain: ChainColumns) -> MarketSnapshot:
         states = {name: tracker.state(now) for name, tracker in self.trackers.items()}
         return MarketSnapshot(
-            time=now, market_open=self.securities[self.underlying_symbol].exchange.exchange_open,
+            time=now,
             underlying=states["underlying"], vix=states["vix"], vix9d=states["vix9d"], future=states["future"],
             chain=chain, positions=self._positions(_or_nan(states["underlying"].price)),
             portfolio_value=float(self.portfolio.total_portfolio_value))
@@ -421,9 +421,16 @@ class TomKingFramework(QCAlgorithm):
 
     def on_order_event(self, order_event: OrderEvent) -> None:
         status = "INVALID" if order_event.status == OrderStatus.INVALID else str(order_event.status)
-        self.manual_mode.on_order_event(status, str(order_event.message), self.time)
+        self.manual_mode.on_order_event(status, str(order_event.message), self.time,
+                                        self._order_key(order_event.order_id))
         if order_event.status == OrderStatus.FILLED:
             self._sync_stream_positions()
+
+    def _order_key(self, order_id: int) -> str:
+        """One key per order as the trader sees it: a combo's legs share their group's key."""
+        order = self.transactions.get_order_by_id(order_id)
+        group = order.group_order_manager if order is not None else None
+        return f"group-{group.id}" if group is not None else f"order-{order_id}"
 
     def on_command(self, data: Any) -> bool | None:
         """Live commands (``lean live command``): resume, manual, status."""

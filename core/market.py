@@ -162,7 +162,6 @@ class MarketSnapshot:
     """Everything the components see about one bar."""
 
     time: datetime
-    market_open: bool
     underlying: SeriesState
     vix: SeriesState
     vix9d: SeriesState

@@ -440,10 +440,29 @@ class OrderEvent(_Strict):
         self.fill_price, self.fill_quantity = fill_price, fill_quantity
 
 
+class GroupOrderManager(_Strict):
+    def __init__(self, group: int) -> None:
+        self.id = group
+
+
+class Order(_Strict):
+    """``transactions.get_order_by_id``: a combo leg's order carries its group's manager."""
+
+    def __init__(self, ticket: OrderTicket) -> None:
+        self.id = ticket.order_id
+        self.symbol = ticket.symbol
+        self.group_order_manager = GroupOrderManager(ticket.group) if ticket.combo_units is not None else None
+
+
 class Transactions(_Strict):
     def __init__(self) -> None:
         self.cancel_calls = 0
         self.on_cancel: Callable[[], list[Any]] | None = None
+        self.tickets: list[OrderTicket] = []
+
+    def get_order_by_id(self, order_id: int) -> Order | None:
+        found = [t for t in self.tickets if t.order_id == order_id]
+        return Order(found[0]) if found else None
 
     def cancel_open_orders(self) -> list[Any]:
         self.cancel_calls += 1
@@ -577,6 +596,7 @@ class QCAlgorithm(_Strict):
         tickets = [OrderTicket(len(self.orders) + i + 1, kind, symbol, quantity * (units or 1), limit, tag,
                                self.time, units, group) for i, (symbol, quantity) in enumerate(legs)]
         self.orders.extend(tickets)
+        self.transactions.tickets = self.orders
         if self.brokerage_sim is not None:
             self.brokerage_sim.submit(self, tickets)
         return tickets

@@ -79,6 +79,7 @@ class ManualModeFallback:
         self.reason = ""
         self.since: datetime | None = None
         self.error_count = 0
+        self._invalid_keys: set[str] = set()
         self.pending_trades: list[TradeSuggestion] = []
 
     @property
@@ -130,10 +131,17 @@ class ManualModeFallback:
         self.effects.log(suggestion.render())
         return suggestion
 
-    def on_order_event(self, status: str, message: str, now: datetime) -> None:
-        """Count invalid orders (LEAN ``OrderStatus.INVALID``) against the error budget."""
+    def on_order_event(self, status: str, message: str, now: datetime, order_key: str = "") -> None:
+        """Count invalid orders (LEAN ``OrderStatus.INVALID``) against the error budget.
+
+        ``order_key`` identifies the order as placed: a combo's legs arrive as one INVALID event each
+        and share one key, so a rejected four-leg combo is one error, not four."""
         if status != "INVALID":
             return
+        if order_key and order_key in self._invalid_keys:
+            return
+        if order_key:
+            self._invalid_keys.add(order_key)
         self.error_count += 1
         self.effects.log(f"[ORDER ERROR] {self.error_count}/{self.settings.max_order_errors}: {message}")
         if self.error_count >= self.settings.max_order_errors:

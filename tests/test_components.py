@@ -304,7 +304,7 @@ def _snapshot(when=NOW, spx_open=3700.0, spx=3700.0, vix: Reading = MISSING, exp
     contract = ContractSpec("SPX", "SPXW", expiry, 3700.0, True, 100.0)
     chain = ChainColumns.from_rows([contract], [(1.0, 1.2, 1.1, 0.0, 0.0, 0.2)])
     empty = SeriesTracker("X", timedelta(minutes=5)).state(when)
-    return MarketSnapshot(when, True, tracker.state(when), vix_tracker.state(when), empty, empty, chain, (), 1e5)
+    return MarketSnapshot(when, tracker.state(when), vix_tracker.state(when), empty, empty, chain, (), 1e5)
 
 
 def _verdicts(snap):

@@ -311,6 +311,15 @@ def test_invalid_orders_exhaust_the_error_budget(algo):
     assert any(line.startswith("[CRITICAL] MANUAL MODE ACTIVATED: Too many order failures: 3") for line in algo.logs)
 
 
+def test_a_rejected_combo_is_one_error_not_one_per_leg(algo):
+    call, put = _pair(algo)
+    ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
+    tickets = algo.submit_order(_intent(algo, call, put))
+    for ticket in tickets:  # the broker rejects both legs of the one combo
+        algo.on_order_event(ld.OrderEvent(ticket.order_id, ticket.symbol, ld.OrderStatus.INVALID, "rejected"))
+    assert algo.manual_mode.error_count == 1 and algo.manual_mode.state is AutomationState.AUTOMATIC
+
+
 def test_filled_orders_do_not_count_as_errors(algo):
     algo.on_order_event(ld.OrderEvent(1, algo.underlying_symbol, ld.OrderStatus.FILLED))
     assert algo.manual_mode.error_count == 0
