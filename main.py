@@ -23,10 +23,10 @@ from core.orders import OrderIntent
 from core.settings import Settings, load_settings
 from risk.contract_greeks import PricingInputs, greeks_for
 from risk.greeks_monitor import GreeksMonitor, PortfolioGreeks
-from risk.manual_mode import Effects, ManualModeFallback
+from core.store_keys import manual_mode_key
+from risk.manual_mode import AutomationState, Effects, HealthInputs, ManualModeFallback
+from risk.webhook import WebhookAlerter
 from strategies.section9b import Section9BStrategies
-
-STALE_AFTER = timedelta(minutes=5)
 
 
 class TomKingFramework(QCAlgorithm):
@@ -81,14 +81,15 @@ class TomKingFramework(QCAlgorithm):
         self.set_benchmark(self.underlying_symbol)
 
     def _build_components(self) -> None:
+        stale = timedelta(minutes=self.cfg.manual.stale_data_minutes)
         self.trackers = {
-            "underlying": SeriesTracker(self.cfg.universe.underlying, STALE_AFTER),
-            "vix": SeriesTracker("VIX", STALE_AFTER),
-            "vix9d": SeriesTracker("VIX9D", STALE_AFTER),
-            "future": SeriesTracker("ES", STALE_AFTER),
+            "underlying": SeriesTracker(self.cfg.universe.underlying, stale),
+            "vix": SeriesTracker("VIX", stale),
+            "vix9d": SeriesTracker("VIX9D", stale),
+            "future": SeriesTracker("ES", stale),
         }
         if self.beta_symbol is not None:
-            self.trackers["beta"] = SeriesTracker(self.cfg.greeks.beta_reference.upper(), STALE_AFTER)
+            self.trackers["beta"] = SeriesTracker(self.cfg.greeks.beta_reference.upper(), stale)
         self._contracts: dict[Symbol, ContractSpec] = {}
         self._last_quote: dict[Symbol, datetime] = {}  # time of each contract's last real quote
         self._symbols: dict[ContractSpec, Symbol] = {}
@@ -99,8 +100,14 @@ class TomKingFramework(QCAlgorithm):
         self._max_abs_delta, self._min_theta, self._opportunities_seen = 0.0, 0.0, 0
         self._active_hedges: set[str] = set()
         self.friday_analysis: FridayAnalysis | None = None
-        self.manual_mode = ManualModeFallback(
-            self.cfg.manual, Effects(log=self.log, cancel_open_orders=self._cancel_open_orders, alert=self._alert))
+        self._session_start: datetime | None = None
+        self._stream_down_since: datetime | None = None
+        self.webhook = WebhookAlerter(self.cfg.manual.alert_webhook_url) \
+            if self.live_mode and self.cfg.manual.alert_webhook_url else None
+        self.manual_mode = ManualModeFallback(self.cfg.manual, Effects(
+            log=self.log, cancel_open_orders=self._cancel_open_orders, alert=self._alert,
+            save=self._save_manual_record))
+        self._restore_manual_record()
         self.greeks_monitor = GreeksMonitor(
             self.cfg.greeks, on_multiple_breaches=self._greeks_breach, log=self.log)
         self.progressive_friday = ProgressiveFridayAnalysis(self.cfg.friday)
@@ -125,7 +132,10 @@ class TomKingFramework(QCAlgorithm):
         self.log(f"[WebSocket] streaming started for {', '.join(symbols)}")
 
     def _drain_stream(self) -> None:
-        """Handle what the stream thread queued (on the algorithm thread, where LEAN may be called)."""
+        """Handle what the stream and webhook threads queued (on the algorithm thread, where LEAN may be called)."""
+        if self.webhook is not None:
+            for failure in self.webhook.drain_failures():
+                self.error(f"[ALERT] {failure}")
         if self.websocket is None:
             return
         for signal in self.websocket.drain_signals():
@@ -160,11 +170,38 @@ class TomKingFramework(QCAlgorithm):
         self.transactions.cancel_open_orders()
 
     def _alert(self, subject: str, body: str) -> None:
-        """Log the alert (delivery through LEAN notify targets and a webhook is ManualModeFallback's next step)."""
+        """Log the alert; in live mode also send it to the configured LEAN notify targets (delivered by
+        QuantConnect's cloud) and the webhook (for local ``lean live deploy``, where notify sends nothing)."""
         self.log(f"[ALERT] {subject}: {body}")
+        if not self.live_mode:
+            return
+        m = self.cfg.manual
+        for address in _listed(m.alert_emails):
+            self.notify.email(address, subject, body)
+        for phone in _listed(m.alert_sms):
+            self.notify.sms(phone, f"{subject}: {body}")
+        if m.alert_telegram_chat_id:
+            self.notify.telegram(m.alert_telegram_chat_id, f"{subject}: {body}")
+        if m.alert_web_url:
+            self.notify.web(m.alert_web_url, json.dumps({"subject": subject, "body": body}))
+        if self.webhook is not None:
+            self.webhook.send(subject, body)
 
     def _greeks_breach(self, reason: str) -> None:
-        self.manual_mode.activate_manual_mode(reason, self.time)
+        self.manual_mode.escalate(AutomationState[self.cfg.manual.state_greeks], reason, self.time)
+
+    def _save_manual_record(self, text: str) -> None:
+        self.object_store.save(manual_mode_key(self.live_mode), text)
+
+    def _restore_manual_record(self) -> None:
+        """Live: restore the saved state before any order can be sent. Backtests start AUTOMATIC and
+        write their own key, so they never inherit or overwrite the live record."""
+        key = manual_mode_key(self.live_mode)
+        if not self.live_mode:
+            self.log(f"[MANUAL MODE] backtest starts AUTOMATIC; transitions are saved under {key}")
+            return
+        text = self.object_store.read(key) if self.object_store.contains_key(key) else None
+        self.manual_mode.restore(text, self.time)
 
     # --- per bar ----------------------------------------------------------------------------
 
@@ -185,22 +222,55 @@ class TomKingFramework(QCAlgorithm):
             return
         if self._day != now.date():
             self._start_day(now.date(), hours.get_previous_trading_day(now.date()).date())
+            self._session_start = now - timedelta(minutes=1)
         self._record_series(slice, now)
         held = {h.symbol for h in self.portfolio.values() if h.invested}
         chain = self._chain_columns(slice, held)
         snap = self._snapshot(now, chain)
         book = self._book_greeks(snap) if snap.positions else None
-        if book is not None and book.missing:  # fail closed: a book we cannot measure must not trade
-            self.manual_mode.activate_manual_mode(
-                f"Greeks unavailable for {', '.join(book.missing)} (underlying price "
-                f"{snap.underlying.price.describe()})", now)
-        delta = book.delta_reading() if book is not None else Reading(0.0)
-        self.manual_mode.check_automation_health(now, snap.vix.price, delta)
+        self.manual_mode.check_automation_health(now, self._health(now, snap, book))
         if snap.is_friday() and snap.has_same_day_expiry():
             self._run_friday(snap)
         if book is not None:
             self._run_greeks(snap, book)
         self._run_section9b(snap)
+
+    def _health(self, now: datetime, snap: MarketSnapshot, book: PortfolioGreeks | None) -> HealthInputs:
+        """What the fallback's triggers measure this bar."""
+        unmeasurable = None
+        if book is not None and book.missing:  # fail closed: a book we cannot measure must not trade
+            unmeasurable = (f"Greeks unavailable for {', '.join(book.missing)} (underlying price "
+                            f"{snap.underlying.price.describe()})")
+        return HealthInputs(
+            vix=snap.vix.price,
+            portfolio_delta=book.delta_reading() if book is not None else Reading(0.0),
+            underlying_data_age_minutes=self._data_age(self.trackers["underlying"], now, required=True),
+            vix_data_age_minutes=self._data_age(self.trackers["vix"], now, required=False),
+            websocket_down_seconds=self._stream_down_seconds(now),
+            greeks_breaches=tuple(self.greeks_monitor.limit_alerts(book)) if book is not None and not book.missing
+            else (),
+            greeks_unavailable=unmeasurable)
+
+    def _data_age(self, tracker: SeriesTracker, now: datetime, required: bool) -> float | None:
+        """Minutes without a new bar in this session; None for an optional series never seen at all
+        (a backtest without VIX data has nothing to be stale)."""
+        last = tracker.last_time
+        if last is None and not required:
+            return None
+        known = [t for t in (last, self._session_start) if t is not None]
+        return (now - max(known)).total_seconds() / 60.0 if known else 0.0
+
+    def _stream_down_seconds(self, now: datetime) -> float | None:
+        """Live only: how long the DXLink stream has not been connected (None in backtests)."""
+        if not self.live_mode:
+            return None
+        connected = self.websocket is not None and self.websocket.is_connected
+        if connected:
+            self._stream_down_since = None
+            return 0.0
+        if self._stream_down_since is None:
+            self._stream_down_since = now
+        return (now - self._stream_down_since).total_seconds()
 
     def _start_day(self, day: date, previous_session: date) -> None:
         if self._day is not None:
@@ -396,7 +466,7 @@ class TomKingFramework(QCAlgorithm):
 
     def submit_order(self, intent: OrderIntent) -> list[OrderTicket]:
         """Every order goes through here: the fallback decides, refused orders become suggestions."""
-        allowed, why = self.manual_mode.allows(intent)
+        allowed, why = self.manual_mode.allows(intent, self._holdings_by_key(), self.time)
         if allowed and len(intent.legs) > 1 and intent.limit_price is None:
             allowed, why = False, "combo market orders are rejected by tastytrade; a limit is required"
         if not allowed:
@@ -411,6 +481,15 @@ class TomKingFramework(QCAlgorithm):
         legs = [Leg.create(symbol, leg.quantity) for symbol, leg in zip(symbols, intent.legs)]
         assert intent.limit_price is not None
         return list(self.combo_limit_order(legs, intent.units, intent.limit_price, tag=intent.strategy))
+
+    def _holdings_by_key(self) -> dict[str, float]:
+        """Signed quantities held, keyed like ``OrderLeg.key`` (exact contract, or the ticker)."""
+        held = {}
+        for holding in self.portfolio.values():
+            if holding.invested:
+                contract = self._contracts.get(holding.symbol)
+                held[contract.describe() if contract is not None else str(holding.symbol)] = float(holding.quantity)
+        return held
 
     def _leg_symbol(self, contract: ContractSpec | None, name: str) -> Symbol:
         if contract is not None:
@@ -443,10 +522,17 @@ class TomKingFramework(QCAlgorithm):
             self.manual_mode.activate_manual_mode(f"Manual command: {reason}", self.time)
             return True
         if command == "resume":
-            self.log(self.manual_mode.resume(self.time, by="live command"))
-            return True
+            resumed, message = self.manual_mode.resume(self.time, _command_field(data, "token"), by="live command")
+            self.log(message if resumed else f"[COMMAND] {message}")
+            return resumed
         self.log(f"[COMMAND] unknown command {command!r}; expected resume, manual or status")
         return False
+
+    def on_brokerage_disconnect(self) -> None:
+        self.manual_mode.on_brokerage_disconnect(self.time)
+
+    def on_brokerage_reconnect(self) -> None:
+        self.log("[BROKERAGE] reconnected; automation stays as it is until a human resumes it")
 
     def on_end_of_algorithm(self) -> None:
         if self._day is not None:
@@ -456,7 +542,8 @@ class TomKingFramework(QCAlgorithm):
             seen = ", ".join(d.isoformat() for d in days) if days else "none"
             self.log(f"[DATA] {tracker.name}: days with data: {seen}")
         self.log(f"[STATUS] {self.manual_mode.status()}")
-        self.set_runtime_statistic("Automation State", self.manual_mode.state.value)
+        self.set_runtime_statistic("Automation State", self.manual_mode.state.name)
+        self.set_runtime_statistic("Trade Suggestions", str(len(self.manual_mode.pending_trades)))
         self.set_runtime_statistic("Section 9B Opportunities", str(self._opportunities_seen))
         self.set_runtime_statistic("Max |Delta| (shares)", f"{self._max_abs_delta:.2f}")
         self.set_runtime_statistic("Min Theta ($/day)", f"{self._min_theta:.2f}")
@@ -506,6 +593,10 @@ def _put_call_ratio(puts: float, calls: float) -> Reading:
     if calls <= 0:
         return Reading.missing("no call volume traded today yet")
     return Reading(puts / calls)
+
+
+def _listed(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def _command_field(data: Any, key: str) -> str | None:

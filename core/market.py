@@ -248,6 +248,11 @@ class SeriesTracker:
         return SeriesState(self.name, price, day_open, previous, self._bid, self._ask,
                            self._volume if today else 0.0)
 
+    @property
+    def last_time(self) -> datetime | None:
+        """When the last real bar arrived (None if none ever did)."""
+        return self._last_time
+
     def last_close_on(self, day: date) -> float | None:
         """The last real price recorded on ``day`` (None if the series had no data that day)."""
         if self._last_time is not None and self._last_time.date() == day:

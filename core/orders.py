@@ -29,6 +29,11 @@ class OrderLeg:
     def side(self) -> str:
         return "BUY" if self.quantity > 0 else "SELL"
 
+    @property
+    def key(self) -> str:
+        """Identity of the instrument for position matching: the exact contract, or the ticker."""
+        return self.contract.describe() if self.contract is not None else self.name
+
     def label(self) -> str:
         """How a trader reads the instrument: the contract (root, expiry, strike, right) or the ticker."""
         return self.contract.describe() if self.contract is not None else self.name

@@ -67,16 +67,55 @@ class UniverseSettings:
         return problems
 
 
+_STATE = one_of("MANUAL", "REDUCE_ONLY")
+
+
 @dataclasses.dataclass(frozen=True)
 class ManualModeSettings:
-    """When automation must stop (spec section 1)."""
+    """When automation must stop (spec section 1), which state each trigger sends it to, and alerts.
+
+    States: MANUAL (nothing but cancels) or REDUCE_ONLY (only orders that reduce existing positions).
+    """
 
     max_order_errors: int = param(
-        "manual-max-order-errors", 3, "Invalid order events that switch to manual mode", positive)
-    extreme_vix: float = param("manual-extreme-vix", 50.0, "VIX above this switches to manual mode", positive)
+        "manual-max-order-errors", 3, "Invalid/rejected orders within the window that trigger", positive)
+    error_window_minutes: float = param(
+        "manual-error-window-minutes", 60.0, "Rolling window for the order-error budget, minutes", positive)
+    extreme_vix: float = param("manual-extreme-vix", 50.0, "VIX above this triggers", positive)
     portfolio_delta_limit: float = param(
         "manual-portfolio-delta-limit", 100.0,
-        "|Portfolio delta| (share-equivalents) above this switches to manual mode", positive)
+        "|Portfolio delta| (share-equivalents) above this triggers", positive)
+    stale_data_minutes: float = param(
+        "manual-stale-data-minutes", 5.0,
+        "Underlying (or VIX, once seen) without a new bar this long in the session triggers", positive)
+    websocket_down_seconds: float = param(
+        "manual-websocket-down-seconds", 120.0, "Live: DXLink stream down this long triggers", positive)
+    max_orders_per_minute: int = param(
+        "manual-max-orders-per-minute", 10, "Orders sent in any 60 seconds above this trigger", positive)
+    max_contracts_per_order: int = param(
+        "manual-max-contracts-per-order", 50, "Contracts across all legs of one order above this trigger",
+        positive)
+    state_order_errors: str = param("manual-state-order-errors", "MANUAL", "State for the order-error budget", _STATE)
+    state_extreme_vix: str = param("manual-state-extreme-vix", "MANUAL", "State for extreme VIX", _STATE)
+    state_delta: str = param("manual-state-delta", "MANUAL", "State for the portfolio delta limit", _STATE)
+    state_greeks: str = param("manual-state-greeks", "MANUAL", "State for multiple Greeks limits", _STATE)
+    state_greeks_unavailable: str = param(
+        "manual-state-greeks-unavailable", "MANUAL", "State when held Greeks cannot be computed", _STATE)
+    state_stale_data: str = param("manual-state-stale-data", "MANUAL", "State for stale data", _STATE)
+    state_websocket: str = param(
+        "manual-state-websocket", "REDUCE_ONLY", "State when the live stream is down too long", _STATE)
+    state_disconnect: str = param(
+        "manual-state-disconnect", "MANUAL", "State on a brokerage disconnect", _STATE)
+    state_order_rate: str = param(
+        "manual-state-order-rate", "REDUCE_ONLY", "State when the order rate is exceeded", _STATE)
+    state_order_size: str = param(
+        "manual-state-order-size", "MANUAL", "State when an order exceeds the contract limit", _STATE)
+    alert_emails: str = param("manual-alert-emails", "", "Comma-separated e-mail addresses for LEAN notify")
+    alert_sms: str = param("manual-alert-sms", "", "Comma-separated phone numbers for LEAN notify")
+    alert_telegram_chat_id: str = param("manual-alert-telegram-chat-id", "", "Telegram chat id for LEAN notify")
+    alert_web_url: str = param("manual-alert-web-url", "", "URL for LEAN notify.web")
+    alert_webhook_url: str = param(
+        "manual-alert-webhook-url", "", "Local live only: POST alerts here as JSON (LEAN notify needs the cloud)")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -23,6 +23,7 @@ from risk.pricing import bs_greeks, implied_volatility
 SOURCE_MID = "mid"
 SOURCE_LEAN = "lean-iv (quote unusable)"
 SOURCE_EXPIRED = "expired (intrinsic limits)"
+SOURCE_NO_TIME_VALUE = "no time value (mid at or below intrinsic: zero-vol limit)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +63,18 @@ def usable_mid(bid: NDArray[np.float64], ask: NDArray[np.float64], age_minutes: 
     return np.where(ok, (bid + ask) / 2.0, np.nan)
 
 
+def _discounted_intrinsic(market: PricingInputs, strike: NDArray[np.float64], t: NDArray[np.float64],
+                          is_call: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """max(0, ±(S e^(-qt) - K e^(-rt))): the no-arbitrage floor of a European price (American: >= it)."""
+    assert market.spot is not None
+    tt = np.maximum(t, 0.0)
+    forward_gap = market.spot * np.exp(-market.dividend_yield * tt) - strike * np.exp(-market.rate * tt)
+    floor = np.maximum(0.0, np.where(is_call, forward_gap, -forward_gap))
+    if market.american:  # early exercise: the floor is the undiscounted intrinsic
+        floor = np.maximum(floor, np.where(is_call, market.spot - strike, strike - market.spot))
+    return floor
+
+
 def greeks_for(contracts: Sequence[ContractSpec], chain: ChainColumns, market: PricingInputs
                ) -> dict[ContractSpec, ContractGreeks]:
     """Greeks of ``contracts`` found in ``chain`` (vectorised); absent ones are left out."""
@@ -81,10 +94,16 @@ def greeks_for(contracts: Sequence[ContractSpec], chain: ChainColumns, market: P
     iv = solve(mid, market.spot, strike, t, market.rate, market.dividend_yield, is_call)
     expired = t <= 0
     from_mid = np.isfinite(iv) & ~expired
-    vol = np.where(expired, 0.0, np.where(from_mid, iv, chain.lean_iv[rows]))
+    # a usable mid with no time value (deep in the money near expiry) has no IV: the market is
+    # pricing the zero-volatility limit, so its Greeks are that limit rather than unknown
+    intrinsic = _discounted_intrinsic(market, strike, t, is_call)
+    with np.errstate(invalid="ignore"):
+        flat = ~from_mid & ~expired & np.isfinite(mid) & (mid <= intrinsic + 1e-9)
+    vol = np.where(expired | flat, 0.0, np.where(from_mid, iv, chain.lean_iv[rows]))
     price_greeks = american_greeks if market.american else bs_greeks
     g = price_greeks(market.spot, strike, t, market.rate, market.dividend_yield, vol, is_call)
-    sources = np.where(expired, SOURCE_EXPIRED, np.where(from_mid, SOURCE_MID, SOURCE_LEAN))
+    sources = np.where(expired, SOURCE_EXPIRED, np.where(
+        from_mid, SOURCE_MID, np.where(flat, SOURCE_NO_TIME_VALUE, SOURCE_LEAN)))
     out = {}
     for j, contract in enumerate(wanted):
         if not np.isfinite(vol[j]):

@@ -1,26 +1,35 @@
-"""ManualModeFallback: stop automated trading when it is unsafe, and keep suggesting trades.
+"""ManualModeFallback: stop automated trading when it is unsafe, keep suggesting trades, never forget.
 
 States follow mature kill switches (NautilusTrader's ACTIVE/REDUCING/HALTED): ``AUTOMATIC`` sends
-orders; ``REDUCE_ONLY`` lets through only orders that reduce existing positions; ``MANUAL`` sends
-nothing. Leaving ``MANUAL`` always takes an explicit human :meth:`resume`; nothing re-arms itself.
-The class never touches LEAN: ``main.py`` injects the effects it needs (log, cancel, alert).
+orders; ``REDUCE_ONLY`` lets through only orders whose every leg reduces an existing position in
+that exact contract; ``MANUAL`` sends nothing. Triggers only ever escalate; leaving a halted state
+takes a human's explicit :meth:`resume` with the acknowledgement token from the alert, and only
+while no trigger is active. Every transition is persisted (``Effects.save``) so a restart resumes
+in the same state. The class never touches LEAN: ``main.py`` injects the effects it needs.
 """
 from __future__ import annotations
 
 import dataclasses
 import enum
-from collections.abc import Callable
-from datetime import datetime
+import hashlib
+import json
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
 from core.market import Reading
 from core.orders import OrderIntent
 from core.settings import ManualModeSettings
+from risk.suggestions import TradeSuggestion
 
 
-class AutomationState(enum.Enum):
-    AUTOMATIC = "AUTOMATIC"
-    REDUCE_ONLY = "REDUCE_ONLY"
-    MANUAL = "MANUAL"
+class AutomationState(enum.IntEnum):
+    """Ordered by severity, so escalation is ``max``."""
+
+    AUTOMATIC = 0
+    REDUCE_ONLY = 1
+    MANUAL = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,135 +39,263 @@ class Effects:
     log: Callable[[str], None]
     cancel_open_orders: Callable[[], None]
     alert: Callable[[str, str], None]
+    save: Callable[[str], None] = lambda text: None
 
 
 @dataclasses.dataclass(frozen=True)
-class TradeSuggestion:
-    """A refused order kept for a human: the full intent, why it was refused, and when."""
+class HealthInputs:
+    """The measurements the triggers look at for one bar (None / unavailable = not measurable)."""
 
-    intent: OrderIntent
-    refused_because: str
-    time: datetime
+    vix: Reading
+    portfolio_delta: Reading
+    underlying_data_age_minutes: float | None = None
+    vix_data_age_minutes: float | None = None
+    websocket_down_seconds: float | None = None
+    greeks_breaches: tuple[str, ...] = ()
+    greeks_unavailable: str | None = None
 
-    def render(self) -> str:
-        """The spec's readable block, with every leg and the plan."""
-        intent = self.intent
-        price = "market" if intent.limit_price is None else f"{intent.limit_price:+.2f} per share (net)"
-        lines = [
-            "=====================================",
-            "MANUAL TRADE SUGGESTION",
-            "=====================================",
-            f"Time: {self.time:%Y-%m-%d %H:%M}",
-            f"Strategy: {intent.strategy}",
-            f"Units: {intent.units}",
-            f"Limit: {price}",
-        ]
-        for leg in intent.legs:
-            lines.append(f"  {leg.side} {abs(leg.quantity) * intent.units} {leg.label()} "
-                         f"(bid {leg.bid:.2f} / ask {leg.ask:.2f})")
-        if intent.profit_target is not None:
-            lines.append(f"Profit target: {intent.profit_target:+.2f} per share")
-        if intent.stop_loss is not None:
-            lines.append(f"Stop: {intent.stop_loss:+.2f} per share")
-        lines.append("Max loss if nothing is done: "
-                     + ("unbounded" if intent.max_loss is None else f"${intent.max_loss:,.2f}"))
-        lines.append(f"Signals: {'; '.join(intent.signals) or 'none'}")
-        lines.append(f"Refused because: {self.refused_because}")
-        lines += ["", "TO EXECUTE MANUALLY:", "1. Review market conditions", "2. Verify entry price",
-                  "3. Place order through broker", "====================================="]
-        return "\n".join(lines)
+
+@dataclasses.dataclass(frozen=True)
+class Trigger:
+    """One active trigger: the measured value, the threshold and the state it demands."""
+
+    name: str
+    state: AutomationState
+    reason: str
+    value: str
 
 
 class ManualModeFallback:
-    """The spec's safety net: error budget, extreme VIX and portfolio delta triggers."""
+    """The spec's safety net, with the states, triggers, persistence and resume rules above."""
 
-    def __init__(self, settings: ManualModeSettings, effects: Effects) -> None:
+    def __init__(self, settings: ManualModeSettings, effects: Effects,
+                 token_factory: Callable[[str], str] | None = None) -> None:
         self.settings = settings
         self.effects = effects
+        self.token_factory = token_factory or _digest_token
         self.state = AutomationState.AUTOMATIC
         self.reason = ""
         self.since: datetime | None = None
-        self.error_count = 0
-        self._invalid_keys: set[str] = set()
+        self.ack_token = ""
+        self.trigger_values: dict[str, str] = {}
+        self.active_triggers: list[Trigger] = []
         self.pending_trades: list[TradeSuggestion] = []
+        self._errors: deque[datetime] = deque()
+        self._invalid_keys: set[str] = set()
+        self._sent: deque[datetime] = deque()
+
+    # --- state ----------------------------------------------------------------------------------
 
     @property
     def is_manual_mode(self) -> bool:
-        return self.state is AutomationState.MANUAL
+        return self.state is not AutomationState.AUTOMATIC
 
-    def check_automation_health(self, now: datetime, vix: Reading, portfolio_delta: Reading) -> bool:
-        """Run the spec's checks; switch to manual on a breach. True when automation may trade.
+    @property
+    def error_count(self) -> int:
+        return len(self._errors)
 
-        A missing VIX is not a breach (the backtest may have no VIX data); a missing portfolio
-        delta while positions exist is handled by the caller, which knows whether any are held.
-        """
-        if self.error_count >= self.settings.max_order_errors:
-            self.activate_manual_mode(
-                f"Error threshold exceeded: {self.error_count} invalid orders "
-                f"(limit {self.settings.max_order_errors})", now)
-        elif vix.value is not None and vix.value > self.settings.extreme_vix:
-            self.activate_manual_mode(f"Extreme VIX: {vix.value:.2f} > {self.settings.extreme_vix:g}", now)
-        elif (portfolio_delta.value is not None
-              and abs(portfolio_delta.value) > self.settings.portfolio_delta_limit):
-            self.activate_manual_mode(
-                f"Portfolio delta exceeded: {portfolio_delta.value:.2f} "
-                f"(limit {self.settings.portfolio_delta_limit:g})", now)
-        return self.state is AutomationState.AUTOMATIC
+    def _state_setting(self, name: str) -> AutomationState:
+        return AutomationState[getattr(self.settings, f"state_{name}")]
 
-    def activate_manual_mode(self, reason: str, now: datetime) -> None:
-        """Halt: cancel open orders, log the reason and every pending suggestion, alert."""
-        if self.state is AutomationState.MANUAL:
+    def escalate(self, state: AutomationState, reason: str, now: datetime, values: Mapping[str, str] | None = None
+                 ) -> None:
+        """Move to ``state`` if it is more severe: cancel orders, log, alert, persist."""
+        if state <= self.state:
             return
-        self.state, self.reason, self.since = AutomationState.MANUAL, reason, now
-        self.effects.log(f"[CRITICAL] MANUAL MODE ACTIVATED: {reason}")
+        self.state, self.reason, self.since = state, reason, now
+        self.trigger_values = dict(values or {})
+        self.ack_token = self.token_factory(f"{state.name}|{reason}|{now.isoformat()}")
+        label = "MANUAL MODE ACTIVATED" if state is AutomationState.MANUAL else "REDUCE-ONLY MODE ACTIVATED"
+        self.effects.log(f"[CRITICAL] {label}: {reason}")
         self.effects.cancel_open_orders()
         for suggestion in self.pending_trades:
             self.effects.log(suggestion.render())
-        self.effects.alert("MANUAL MODE ACTIVATED", f"System switched to manual: {reason}")
+        self.effects.alert(label, f"System switched to {state.name}: {reason}. "
+                                  f"To resume send {{\"command\": \"resume\", \"token\": \"{self.ack_token}\"}}")
+        self._persist()
 
-    def allows(self, intent: OrderIntent) -> tuple[bool, str]:
-        """May this order reach the broker now? Returns (allowed, reason when refused)."""
-        if self.state is AutomationState.AUTOMATIC:
-            return True, ""
-        if self.state is AutomationState.REDUCE_ONLY and intent.reduces_only:
-            return True, ""
-        return False, f"{self.state.value}: {self.reason}"
+    def activate_manual_mode(self, reason: str, now: datetime) -> None:
+        """The spec's public name: halt everything."""
+        self.escalate(AutomationState.MANUAL, reason, now, {"manual": reason})
 
-    def suggest_trade(self, intent: OrderIntent, refused_because: str, now: datetime) -> TradeSuggestion:
-        """Keep and log a refused order as a suggestion a human can act on."""
-        suggestion = TradeSuggestion(intent, refused_because, now)
-        self.pending_trades.append(suggestion)
-        self.effects.log(suggestion.render())
-        return suggestion
+    # --- triggers ---------------------------------------------------------------------------------
+
+    def evaluate(self, now: datetime, health: HealthInputs) -> list[Trigger]:
+        """Every trigger active for ``health`` (without acting on them)."""
+        s, active = self.settings, []
+        self._expire_errors(now)
+        if self.error_count >= s.max_order_errors:
+            active.append(self._trigger("order_errors", f"{self.error_count} invalid orders within "
+                                        f"{s.error_window_minutes:g} min (budget {s.max_order_errors})",
+                                        str(self.error_count)))
+        if health.vix.value is not None and health.vix.value > s.extreme_vix:
+            active.append(self._trigger("extreme_vix", f"Extreme VIX: {health.vix.value:.2f} > {s.extreme_vix:g}",
+                                        f"{health.vix.value:.2f}"))
+        delta = health.portfolio_delta.value
+        if delta is not None and abs(delta) > s.portfolio_delta_limit:
+            active.append(self._trigger("delta", f"Portfolio delta exceeded: {delta:.2f} "
+                                        f"(limit {s.portfolio_delta_limit:g})", f"{delta:.2f}"))
+        if len(health.greeks_breaches) >= 2:
+            active.append(self._trigger("greeks", f"Multiple Greeks limits exceeded: "
+                                        f"{'; '.join(health.greeks_breaches)}", str(len(health.greeks_breaches))))
+        if health.greeks_unavailable:
+            active.append(self._trigger("greeks_unavailable", health.greeks_unavailable, "unavailable"))
+        for name, age in (("underlying", health.underlying_data_age_minutes), ("VIX", health.vix_data_age_minutes)):
+            if age is not None and age > s.stale_data_minutes:
+                active.append(self._trigger("stale_data", f"Stale data: no new {name} bar for {age:.0f} min "
+                                            f"(limit {s.stale_data_minutes:g})", f"{age:.0f}"))
+        down = health.websocket_down_seconds
+        if down is not None and down > s.websocket_down_seconds:
+            active.append(self._trigger("websocket", f"Live stream down for {down:.0f} s "
+                                        f"(limit {s.websocket_down_seconds:g})", f"{down:.0f}"))
+        return active
+
+    def _trigger(self, name: str, reason: str, value: str) -> Trigger:
+        return Trigger(name, self._state_setting(name), reason, value)
+
+    def check_automation_health(self, now: datetime, health: HealthInputs) -> bool:
+        """Run every trigger, escalate to the most severe state any demands; True while AUTOMATIC."""
+        self.active_triggers = self.evaluate(now, health)
+        if self.active_triggers:
+            worst = max(self.active_triggers, key=lambda t: t.state)
+            self.escalate(worst.state, worst.reason, now, {t.name: t.value for t in self.active_triggers})
+        return self.state is AutomationState.AUTOMATIC
 
     def on_order_event(self, status: str, message: str, now: datetime, order_key: str = "") -> None:
-        """Count invalid orders (LEAN ``OrderStatus.INVALID``) against the error budget.
+        """Count invalid orders (LEAN ``OrderStatus.INVALID``) against the rolling error budget.
 
-        ``order_key`` identifies the order as placed: a combo's legs arrive as one INVALID event each
-        and share one key, so a rejected four-leg combo is one error, not four."""
-        if status != "INVALID":
-            return
-        if order_key and order_key in self._invalid_keys:
+        A combo's legs arrive as one INVALID event each and share ``order_key``: one error per order."""
+        if status != "INVALID" or (order_key and order_key in self._invalid_keys):
             return
         if order_key:
             self._invalid_keys.add(order_key)
-        self.error_count += 1
-        self.effects.log(f"[ORDER ERROR] {self.error_count}/{self.settings.max_order_errors}: {message}")
+        self._expire_errors(now)
+        self._errors.append(now)
+        self.effects.log(f"[ORDER ERROR] {self.error_count}/{self.settings.max_order_errors} within "
+                         f"{self.settings.error_window_minutes:g} min: {message}")
         if self.error_count >= self.settings.max_order_errors:
-            self.activate_manual_mode(f"Too many order failures: {self.error_count}", now)
+            self.escalate(self._state_setting("order_errors"),
+                          f"Too many order failures: {self.error_count} within "
+                          f"{self.settings.error_window_minutes:g} min (budget {self.settings.max_order_errors})",
+                          now, {"order_errors": str(self.error_count)})
 
-    def resume(self, now: datetime, by: str) -> str:
-        """A human's explicit resume: back to AUTOMATIC with a fresh error budget."""
+    def _expire_errors(self, now: datetime) -> None:
+        window = timedelta(minutes=self.settings.error_window_minutes)
+        while self._errors and now - self._errors[0] > window:
+            self._errors.popleft()
+
+    def on_brokerage_disconnect(self, now: datetime) -> None:
+        self.escalate(self._state_setting("disconnect"), "Brokerage disconnected", now, {"disconnect": "true"})
+
+    # --- the order gate ---------------------------------------------------------------------------
+
+    def allows(self, intent: OrderIntent, holdings: Mapping[str, float], now: datetime) -> tuple[bool, str]:
+        """May this order reach the broker now? ``holdings`` maps instrument keys (``OrderLeg.key``) to
+        signed quantities held.
+
+        Also enforces the per-order contract limit and the order rate, which escalate when broken."""
+        s = self.settings
+        if intent.contracts_total() > s.max_contracts_per_order:
+            reason = (f"Order size: {intent.contracts_total()} contracts > limit {s.max_contracts_per_order} "
+                      f"({intent.strategy})")
+            self.escalate(self._state_setting("order_size"), reason, now, {"order_size": str(intent.contracts_total())})
+            return False, reason
+        if self.state is AutomationState.MANUAL:
+            return False, f"MANUAL: {self.reason}"
+        if self.state is AutomationState.REDUCE_ONLY and not reduces_only(intent, holdings):
+            return False, f"REDUCE_ONLY (order would not only reduce positions): {self.reason}"
+        while self._sent and now - self._sent[0] >= timedelta(seconds=60):
+            self._sent.popleft()
+        if len(self._sent) >= s.max_orders_per_minute:
+            reason = f"Order rate: {len(self._sent) + 1} orders within 60 s > limit {s.max_orders_per_minute}"
+            self.escalate(self._state_setting("order_rate"), reason, now, {"order_rate": str(len(self._sent) + 1)})
+            if not (self.state is AutomationState.REDUCE_ONLY and reduces_only(intent, holdings)):
+                return False, reason
+        self._sent.append(now)
+        return True, ""
+
+    def suggest_trade(self, intent: OrderIntent, refused_because: str, now: datetime) -> TradeSuggestion:
+        """Keep and log a refused order as a suggestion a human can act on (and persist it)."""
+        suggestion = TradeSuggestion(intent, refused_because, now)
+        self.pending_trades.append(suggestion)
+        self.effects.log(suggestion.render())
+        self._persist()
+        return suggestion
+
+    # --- the human ----------------------------------------------------------------------------------
+
+    def resume(self, now: datetime, token: str | None, by: str) -> tuple[bool, str]:
+        """Back to AUTOMATIC only with the alert's token and no trigger active; resets the error budget."""
         if self.state is AutomationState.AUTOMATIC:
-            return "already AUTOMATIC"
-        previous = self.reason
-        self.state, self.reason, self.since, self.error_count = AutomationState.AUTOMATIC, "", now, 0
-        message = f"[RESUMED] AUTOMATIC by {by}; was halted for: {previous}; error budget reset"
+            return False, "already AUTOMATIC"
+        if not token or token != self.ack_token:
+            return False, "resume refused: the token does not match the last alert's acknowledgement token"
+        if self.active_triggers:
+            reasons = "; ".join(t.reason for t in self.active_triggers)
+            return False, f"resume refused: triggers still active: {reasons}"
+        previous, errors = self.reason, self.error_count
+        self.state, self.reason, self.since, self.ack_token = AutomationState.AUTOMATIC, "", now, ""
+        self._errors.clear()
+        self._invalid_keys.clear()
+        self._sent.clear()
+        self.trigger_values = {}
+        self._persist()
+        message = (f"[RESUMED] AUTOMATIC by {by}; was halted for: {previous}; reset: order-error budget "
+                   f"({errors} errors cleared), order-rate window")
         self.effects.log(message)
-        return message
+        return True, message
 
     def status(self) -> str:
         since = f" since {self.since:%Y-%m-%d %H:%M}" if self.since else ""
-        return (f"{self.state.value}{since}; reason: {self.reason or 'none'}; "
-                f"order errors {self.error_count}/{self.settings.max_order_errors}; "
-                f"suggestions kept: {len(self.pending_trades)}")
+        active = "; ".join(t.reason for t in self.active_triggers) or "none"
+        return (f"{self.state.name}{since}; reason: {self.reason or 'none'}; active triggers: {active}; "
+                f"order errors {self.error_count}/{self.settings.max_order_errors} in "
+                f"{self.settings.error_window_minutes:g} min; suggestions kept: {len(self.pending_trades)}")
+
+    # --- persistence --------------------------------------------------------------------------------
+
+    def to_record(self) -> dict[str, Any]:
+        return {"state": self.state.name, "reason": self.reason,
+                "since": self.since.isoformat() if self.since else None,
+                "trigger_values": self.trigger_values, "ack_token": self.ack_token,
+                "suggestions": [s.to_record() for s in self.pending_trades]}
+
+    def _persist(self) -> None:
+        self.effects.save(json.dumps(self.to_record(), sort_keys=True))
+
+    def restore(self, text: str | None, now: datetime) -> None:
+        """Start from a persisted record: none = first deploy (AUTOMATIC); unreadable = MANUAL."""
+        if text is None:
+            self.effects.log("[MANUAL MODE] no saved record: first deploy, starting AUTOMATIC")
+            return
+        try:
+            record = json.loads(text)
+            state = AutomationState[record["state"]]
+            since = datetime.fromisoformat(record["since"]) if record.get("since") else None
+            reason, token = str(record.get("reason", "")), str(record.get("ack_token", ""))
+            values = {str(k): str(v) for k, v in dict(record.get("trigger_values", {})).items()}
+            suggestions = [TradeSuggestion.from_record(r) for r in record.get("suggestions", [])]
+        except (ValueError, KeyError, TypeError) as exc:
+            self.escalate(AutomationState.MANUAL, f"saved manual-mode record is unreadable ({exc!r})", now,
+                          {"restore": "unreadable"})
+            return
+        self.state, self.reason, self.since, self.ack_token = state, reason, since, token
+        self.trigger_values, self.pending_trades = values, suggestions
+        self.effects.log(f"[MANUAL MODE] restored {state.name}"
+                         + (f" since {since:%Y-%m-%d %H:%M}: {reason}" if state else ""))
+
+
+def reduces_only(intent: OrderIntent, holdings: Mapping[str, float]) -> bool:
+    """True when every leg trades against an existing position in that exact contract, by no more
+    than its size (a close or partial close; never an opening or a flip)."""
+    for leg in intent.legs:
+        held = holdings.get(leg.key, 0.0)
+        traded = leg.quantity * intent.units
+        if held == 0 or traded == 0 or (held > 0) == (traded > 0) or abs(traded) > abs(held):
+            return False
+    return True
+
+
+def _digest_token(seed: str) -> str:
+    """A short acknowledgement token derived from the transition (deterministic for replays)."""
+    return hashlib.sha256(seed.encode()).hexdigest()[:10]

@@ -8,12 +8,10 @@ import pytest
 
 from analysis.progressive_friday import FridayInputs, ProgressiveFridayAnalysis
 from core.market import BookPosition, ChainColumns, ContractSpec, MarketSnapshot, Reading, SeriesTracker
-from core.orders import OrderIntent, OrderLeg
 from core.settings import load_settings
 from risk.contract_greeks import (
     SOURCE_EXPIRED, SOURCE_LEAN, SOURCE_MID, ContractGreeks, PricingInputs, greeks_for)
 from risk.greeks_monitor import GreeksMonitor
-from risk.manual_mode import AutomationState, Effects, ManualModeFallback
 from strategies.section9b import NOT_PRICED, Section9BStrategies
 
 SETTINGS = load_settings(lambda name: None)
@@ -27,83 +25,8 @@ class Recorder:
         self.cancels = 0
         self.alerts: list[tuple[str, str]] = []
 
-    def effects(self) -> Effects:
-        return Effects(self.logs.append, self._cancel, lambda s, b: self.alerts.append((s, b)))
-
     def _cancel(self) -> None:
         self.cancels += 1
-
-
-# --- ManualModeFallback --------------------------------------------------------------------------
-
-def _fallback():
-    recorder = Recorder()
-    return ManualModeFallback(SETTINGS.manual, recorder.effects()), recorder
-
-
-@pytest.mark.parametrize("vix, delta, halted, reason", [
-    (Reading(20.0), Reading(0.0), False, ""),
-    (MISSING, Reading(0.0), False, ""),
-    (Reading(50.0), Reading(0.0), False, ""),
-    (Reading(50.01), Reading(0.0), True, "Extreme VIX: 50.01 > 50"),
-    (Reading(20.0), Reading(-100.5), True, "Portfolio delta exceeded: -100.50 (limit 100)"),
-    (Reading(20.0), Reading(100.0), False, ""),
-])
-def test_health_triggers(vix, delta, halted, reason):
-    fallback, recorder = _fallback()
-    assert fallback.check_automation_health(NOW, vix, delta) is not halted
-    assert fallback.is_manual_mode is halted
-    if halted:
-        assert fallback.reason == reason
-        assert recorder.logs[0] == f"[CRITICAL] MANUAL MODE ACTIVATED: {reason}"
-        assert recorder.cancels == 1 and recorder.alerts
-
-
-def _intent(reduces_only=False):
-    leg = OrderLeg("SPY", -10, None, 400.0, 400.1)
-    return OrderIntent("Hedge", (leg,), 1, 400.0, NOW, signals=("delta",), reduces_only=reduces_only)
-
-
-def test_manual_refuses_everything_and_keeps_suggestions():
-    fallback, recorder = _fallback()
-    fallback.activate_manual_mode("test", NOW)
-    allowed, why = fallback.allows(_intent(reduces_only=True))
-    assert not allowed and why == "MANUAL: test"
-    suggestion = fallback.suggest_trade(_intent(), why, NOW)
-    assert fallback.pending_trades == [suggestion]
-    assert "SELL 10 SPY (bid 400.00 / ask 400.10)" in recorder.logs[-1]
-    assert "Max loss if nothing is done: unbounded" in recorder.logs[-1]
-
-
-def test_reduce_only_lets_only_reducing_orders_through():
-    fallback, _ = _fallback()
-    fallback.state = AutomationState.REDUCE_ONLY
-    assert fallback.allows(_intent(reduces_only=True))[0]
-    assert not fallback.allows(_intent(reduces_only=False))[0]
-
-
-def test_activation_logs_pending_suggestions_once():
-    fallback, recorder = _fallback()
-    fallback.pending_trades.append(fallback.suggest_trade(_intent(), "earlier", NOW))
-    recorder.logs.clear()
-    fallback.activate_manual_mode("first", NOW)
-    fallback.activate_manual_mode("second", NOW)
-    assert fallback.reason == "first" and recorder.cancels == 1
-    assert sum("MANUAL TRADE SUGGESTION" in line for line in recorder.logs) == 2
-
-
-def test_error_budget_and_explicit_resume():
-    fallback, _ = _fallback()
-    for _ in range(2):
-        fallback.on_order_event("INVALID", "no margin", NOW)
-    fallback.on_order_event("FILLED", "", NOW)
-    assert fallback.state is AutomationState.AUTOMATIC
-    fallback.on_order_event("INVALID", "no margin", NOW)
-    assert fallback.is_manual_mode
-    assert not fallback.check_automation_health(NOW, MISSING, Reading(0.0))  # stays halted
-    message = fallback.resume(NOW + timedelta(minutes=5), by="trader")
-    assert fallback.state is AutomationState.AUTOMATIC and fallback.error_count == 0
-    assert "error budget reset" in message and "Too many order failures: 3" in message
 
 
 # --- GreeksMonitor -------------------------------------------------------------------------------
@@ -209,6 +132,17 @@ def test_contract_greeks_from_mid_and_marked_fallbacks():
     assert got[PUT].source == SOURCE_LEAN and got[PUT].iv == 0.4  # zero bid: LEAN's IV, marked
     assert got[crossed].source == SOURCE_LEAN and got[crossed].iv == 0.22  # crossed quote
     assert dead not in got  # neither a usable quote nor LEAN's IV: unavailable, never assumed
+
+
+def test_deep_itm_with_no_time_value_takes_the_zero_vol_limit():
+    from risk.contract_greeks import SOURCE_NO_TIME_VALUE
+
+    chain = _chain([(PUT, 49.6, 50.2, 49.9, 0, 0, float("nan"))])  # 3650 put, spot 3600: intrinsic 50
+    got = greeks_for([PUT], chain, PricingInputs(datetime(2021, 1, 8, 15, 30), 3600.0, 0.01, 0.0, False))[PUT]
+    assert got.source == SOURCE_NO_TIME_VALUE and got.iv == 0.0
+    assert got.delta == pytest.approx(-1.0) and got.gamma == 0.0
+    above = _chain([(PUT, 3700.0, 3710.0, 3705.0, 0, 0, float("nan"))])  # above any no-arbitrage price
+    assert greeks_for([PUT], above, PricingInputs(NOW, 3600.0, 0.01, 0.0, False)) == {}
 
 
 def test_contract_greeks_after_expiry_are_the_exact_limits():

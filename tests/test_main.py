@@ -330,8 +330,13 @@ def test_commands_status_manual_resume_unknown(algo):
     assert algo.logs[-1].startswith("[STATUS] AUTOMATIC")
     assert algo.on_command('{"command": "manual", "reason": "news"}') is True
     assert algo.manual_mode.state is AutomationState.MANUAL
-    assert algo.on_command(types.SimpleNamespace(command="resume")) is True
+    assert algo.on_command(types.SimpleNamespace(command="resume")) is False  # no token
+    assert "token does not match" in algo.logs[-1] and algo.manual_mode.state is AutomationState.MANUAL
+    token = algo.manual_mode.ack_token
+    assert f'"token": "{token}"' in next(line for line in algo.logs if line.startswith("[ALERT]"))
+    assert algo.on_command(types.SimpleNamespace(command="resume", token=token)) is True
     assert algo.manual_mode.state is AutomationState.AUTOMATIC
+    assert algo.logs[-1].startswith("[RESUMED] AUTOMATIC by live command; was halted for: Manual command: news")
     assert algo.on_command({"command": "fly"}) is False
 
 

@@ -19,8 +19,38 @@ def _run(name: str, folder: Path, **overrides: str):
     return info, run_replay(ReplayConfig(folder, {**info.parameters, **overrides}))
 
 
+def _attempt_daily_spread(algo, at=(11, 0)):
+    """Make the algorithm try one 0DTE-or-nearest put credit spread a day through its order gate."""
+    from core.orders import OrderIntent, OrderLeg
+
+    original, attempts = algo._run_section9b, []
+
+    def trade(snap):
+        original(snap)
+        if (snap.time.hour, snap.time.minute) != at or snap.underlying.price.value is None:
+            return
+        chain, spot = snap.chain, snap.underlying.price.value
+        nearest = min(chain.expiries())
+        puts = {c.strike: i for i, c in enumerate(chain.contracts) if c.expiry == nearest and not c.is_call}
+        short_strike = max(k for k in puts if k <= spot - 10)
+        short, long = puts[short_strike], puts[max(k for k in puts if k <= short_strike - 25)]
+        legs = (OrderLeg("short", -1, chain.contracts[short], chain.bid[short], chain.ask[short]),
+                OrderLeg("long", 1, chain.contracts[long], chain.bid[long], chain.ask[long]))
+        credit = chain.bid[short] - chain.ask[long]
+        attempts.append(algo.submit_order(OrderIntent("daily spread", legs, 1, -(credit - 0.3), snap.time,
+                                                      signals=("test",))))
+
+    algo._run_section9b = trade
+    return attempts
+
+
 def test_vix_spike_switches_to_manual_mode(tmp_path):
-    info, run = _run("vix-spike", tmp_path)
+    from replay.runner import Replay
+
+    info = write_scenario("vix-spike", tmp_path)
+    replay = Replay(ReplayConfig(tmp_path, info.parameters))
+    attempts = _attempt_daily_spread(replay.algorithm)
+    run = replay.run()
     stats = statistics(run)
     assert info.facts.vix_max > 50
     assert stats["Manual Mode Activations"] == 1 and stats["Missing Files"] == 0
@@ -28,6 +58,14 @@ def test_vix_spike_switches_to_manual_mode(tmp_path):
     assert critical and critical[0].startswith("[CRITICAL] MANUAL MODE ACTIVATED: Extreme VIX: 5")
     assert stats["Runtime Statistics"]["Automation State"] == "MANUAL"
     assert run.algorithm.transactions.cancel_calls == 1
+    halted_at = run.algorithm.manual_mode.since
+    sent = [t for tickets in attempts for t in tickets]
+    assert sent and all(t.time < halted_at for t in sent)  # orders before the spike, none after
+    suggestions = run.algorithm.manual_mode.pending_trades
+    assert suggestions and all(s.time > halted_at for s in suggestions)
+    assert stats["Runtime Statistics"]["Trade Suggestions"] == str(len(suggestions))
+    assert any("MANUAL TRADE SUGGESTION" in line and "Refused because: MANUAL: Extreme VIX" in line
+               for line in run.algorithm.logs)
 
 
 def test_gap_friday_is_scored_from_measured_signals(tmp_path):

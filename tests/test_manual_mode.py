@@ -1,0 +1,238 @@
+"""ManualModeFallback: every trigger in every state, the order gate, persistence, explicit resume."""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+
+from core.market import ContractSpec, Reading
+from core.orders import OrderIntent, OrderLeg
+from core.settings import load_settings
+from risk.manual_mode import AutomationState, Effects, HealthInputs, ManualModeFallback, reduces_only
+
+SETTINGS = load_settings(lambda name: None)
+NOW = datetime(2021, 1, 8, 10, 40)
+CALM = HealthInputs(vix=Reading(20.0), portfolio_delta=Reading(0.0), underlying_data_age_minutes=1.0)
+PUT = ContractSpec("SPX", "SPXW", date(2021, 1, 8), 3650.0, False, 100.0)
+CALL = ContractSpec("SPX", "SPXW", date(2021, 1, 8), 3750.0, True, 100.0)
+
+
+class World:
+    """Records every effect the fallback has on the outside world."""
+
+    def __init__(self) -> None:
+        self.logs: list[str] = []
+        self.cancels = 0
+        self.alerts: list[tuple[str, str]] = []
+        self.saved: list[str] = []
+
+    def effects(self) -> Effects:
+        return Effects(self.logs.append, self._cancel, lambda s, b: self.alerts.append((s, b)), self.saved.append)
+
+    def _cancel(self) -> None:
+        self.cancels += 1
+
+
+def _fallback(**overrides: str):
+    world = World()
+    settings = load_settings(overrides.get) if overrides else SETTINGS
+    return ManualModeFallback(settings.manual, world.effects(), token_factory=lambda seed: "tok"), world
+
+
+def _intent(*legs: tuple[ContractSpec, int], units: int = 1) -> OrderIntent:
+    return OrderIntent("Test", tuple(OrderLeg(c.describe(), q, c, 1.0, 1.2) for c, q in legs), units, -0.5, NOW)
+
+
+# --- every trigger x every state ------------------------------------------------------------------
+
+TRIGGERS = {
+    "extreme_vix": (HealthInputs(vix=Reading(50.5), portfolio_delta=Reading(0.0)), "Extreme VIX: 50.50 > 50"),
+    "delta": (HealthInputs(vix=Reading(20.0), portfolio_delta=Reading(-120.0)),
+              "Portfolio delta exceeded: -120.00 (limit 100)"),
+    "greeks": (HealthInputs(vix=Reading(20.0), portfolio_delta=Reading(0.0),
+                            greeks_breaches=("GAMMA LIMIT: 25", "VEGA EXPOSURE: $1200")),
+               "Multiple Greeks limits exceeded: GAMMA LIMIT: 25; VEGA EXPOSURE: $1200"),
+    "greeks_unavailable": (HealthInputs(vix=Reading(20.0), portfolio_delta=Reading.missing("x"),
+                                        greeks_unavailable="Greeks unavailable for P1"), "Greeks unavailable for P1"),
+    "stale_data": (HealthInputs(vix=Reading(20.0), portfolio_delta=Reading(0.0), underlying_data_age_minutes=7.0),
+                   "Stale data: no new underlying bar for 7 min (limit 5)"),
+    "websocket": (HealthInputs(vix=Reading(20.0), portfolio_delta=Reading(0.0), websocket_down_seconds=150.0),
+                  "Live stream down for 150 s (limit 120)"),
+}
+STATES = ["MANUAL", "REDUCE_ONLY"]
+
+
+@pytest.mark.parametrize("configured", STATES)
+@pytest.mark.parametrize("trigger", sorted(TRIGGERS))
+@pytest.mark.parametrize("start", list(AutomationState))
+def test_every_health_trigger_in_every_state(trigger, configured, start):
+    fallback, world = _fallback(**{f"manual-state-{trigger.replace('_', '-')}": configured})
+    fallback.state = start
+    health, reason = TRIGGERS[trigger]
+    fallback.check_automation_health(NOW, health)
+    expected = max(start, AutomationState[configured])
+    assert fallback.state is expected
+    assert [t.name for t in fallback.active_triggers] == [trigger]
+    assert fallback.active_triggers[0].reason == reason
+    if expected > start:  # an escalation: cancel, log the reason with value and threshold, alert, persist
+        label = "MANUAL MODE" if expected is AutomationState.MANUAL else "REDUCE-ONLY MODE"
+        assert world.logs[0] == f"[CRITICAL] {label} ACTIVATED: {reason}"
+        assert world.cancels == 1 and len(world.alerts) == 1 and len(world.saved) == 1
+    else:  # never de-escalates, never repeats
+        assert world.cancels == 0 and world.alerts == []
+
+
+def test_missing_vix_and_unmeasured_ages_are_not_triggers():
+    fallback, world = _fallback()
+    health = HealthInputs(vix=Reading.missing("no VIX data"), portfolio_delta=Reading(0.0))
+    assert fallback.check_automation_health(NOW, health)
+    assert fallback.state is AutomationState.AUTOMATIC and world.logs == []
+
+
+@pytest.mark.parametrize("configured", STATES)
+def test_order_error_budget_in_a_rolling_window(configured):
+    fallback, _ = _fallback(**{"manual-state-order-errors": configured, "manual-error-window-minutes": "30"})
+    fallback.on_order_event("INVALID", "a", NOW, "order-1")
+    fallback.on_order_event("INVALID", "b", NOW + timedelta(minutes=10), "order-2")
+    fallback.on_order_event("INVALID", "c", NOW + timedelta(minutes=35), "order-3")  # the first has expired
+    assert fallback.state is AutomationState.AUTOMATIC and fallback.error_count == 2
+    fallback.on_order_event("INVALID", "d", NOW + timedelta(minutes=36), "order-4")
+    assert fallback.state is AutomationState[configured]
+    assert fallback.reason == "Too many order failures: 3 within 30 min (budget 3)"
+
+
+def test_combo_legs_count_once():
+    fallback, _ = _fallback()
+    for _ in range(4):
+        fallback.on_order_event("INVALID", "leg rejected", NOW, "group-7")
+    assert fallback.error_count == 1
+
+
+@pytest.mark.parametrize("configured", STATES)
+def test_brokerage_disconnect(configured):
+    fallback, world = _fallback(**{"manual-state-disconnect": configured})
+    fallback.on_brokerage_disconnect(NOW)
+    assert fallback.state is AutomationState[configured] and fallback.reason == "Brokerage disconnected"
+
+
+def test_order_size_limit_refuses_and_escalates():
+    fallback, _ = _fallback(**{"manual-max-contracts-per-order": "8"})
+    allowed, why = fallback.allows(_intent((PUT, -1), (CALL, -1), units=5), {}, NOW)
+    assert not allowed and why == "Order size: 10 contracts > limit 8 (Test)"
+    assert fallback.state is AutomationState.MANUAL
+
+
+def test_order_rate_limit():
+    fallback, _ = _fallback(**{"manual-max-orders-per-minute": "2"})
+    assert fallback.allows(_intent((PUT, -1)), {}, NOW)[0]
+    assert fallback.allows(_intent((PUT, -1)), {}, NOW + timedelta(seconds=10))[0]
+    allowed, why = fallback.allows(_intent((PUT, -1)), {}, NOW + timedelta(seconds=20))
+    assert not allowed and why == "Order rate: 3 orders within 60 s > limit 2"
+    assert fallback.state is AutomationState.REDUCE_ONLY
+
+
+# --- the gate: what each state lets through ----------------------------------------------------------
+
+def test_reduce_only_checks_every_leg_against_the_exact_contract():
+    held = {PUT.describe(): -2.0, CALL.describe(): -1.0}
+    assert reduces_only(_intent((PUT, 2)), held)  # closes the short put
+    assert reduces_only(_intent((PUT, 1), (CALL, 1)), held)  # partial close of both
+    assert not reduces_only(_intent((PUT, 3)), held)  # would flip to long
+    assert not reduces_only(_intent((PUT, -1)), held)  # adds to the short
+    other = ContractSpec("SPX", "SPXW", date(2021, 1, 8), 3640.0, False, 100.0)
+    assert not reduces_only(_intent((PUT, 1), (other, 1)), held)  # a leg in a contract not held
+
+
+def test_manual_refuses_even_reducing_orders_and_keeps_suggestions():
+    fallback, world = _fallback()
+    fallback.activate_manual_mode("test", NOW)
+    held = {PUT.describe(): -1.0}
+    allowed, why = fallback.allows(_intent((PUT, 1)), held, NOW)
+    assert not allowed and why == "MANUAL: test"
+    suggestion = fallback.suggest_trade(_intent((PUT, 1)), why, NOW)
+    assert fallback.pending_trades == [suggestion]
+    assert "BUY 1 SPXW 2021-01-08 3650P (bid 1.00 / ask 1.20)" in world.logs[-1]
+    assert json.loads(world.saved[-1])["suggestions"][0]["refused_because"] == "MANUAL: test"
+
+
+Event = st.one_of(
+    st.tuples(st.just("health"), st.sampled_from(sorted(TRIGGERS) + ["calm"])),
+    st.tuples(st.just("invalid"), st.integers(0, 5)),
+    st.tuples(st.just("order"), st.sampled_from(["open", "reduce"])),
+    st.tuples(st.just("resume"), st.sampled_from(["tok", "wrong"])),
+    st.tuples(st.just("manual"), st.just("by hand")),
+    st.tuples(st.just("disconnect"), st.just("")),
+)
+
+
+@hyp_settings(max_examples=300, derandomize=True, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(Event, max_size=40))
+def test_no_unsafe_order_ever_reaches_the_broker(events):
+    """For any sequence of market events, order events and commands: nothing is sent while MANUAL,
+    and only reducing orders while REDUCE_ONLY."""
+    fallback, _ = _fallback(**{"manual-max-orders-per-minute": "1000"})
+    held = {PUT.describe(): -2.0}
+    now = NOW
+    for kind, arg in events:
+        now += timedelta(minutes=1)
+        if kind == "health":
+            fallback.check_automation_health(now, CALM if arg == "calm" else TRIGGERS[arg][0])
+        elif kind == "invalid":
+            fallback.on_order_event("INVALID", "rejected", now, f"order-{arg}")
+        elif kind == "resume":
+            fallback.resume(now, arg, by="test")
+        elif kind == "manual":
+            fallback.activate_manual_mode(arg, now)
+        elif kind == "disconnect":
+            fallback.on_brokerage_disconnect(now)
+        else:
+            intent = _intent((PUT, 1)) if arg == "reduce" else _intent((CALL, -1))
+            state_before = fallback.state
+            allowed, _why = fallback.allows(intent, held, now)
+            if allowed:
+                assert state_before is not AutomationState.MANUAL
+                assert state_before is AutomationState.AUTOMATIC or reduces_only(intent, held)
+
+
+# --- resume, persistence ----------------------------------------------------------------------------
+
+def test_resume_needs_the_token_and_no_active_trigger():
+    fallback, world = _fallback()
+    fallback.check_automation_health(NOW, TRIGGERS["extreme_vix"][0])
+    assert '"token": "tok"' in world.alerts[0][1]
+    assert fallback.resume(NOW, "nope", by="t") == (
+        False, "resume refused: the token does not match the last alert's acknowledgement token")
+    ok, message = fallback.resume(NOW, "tok", by="t")
+    assert not ok and message == "resume refused: triggers still active: Extreme VIX: 50.50 > 50"
+    fallback.check_automation_health(NOW + timedelta(minutes=1), CALM)
+    ok, message = fallback.resume(NOW + timedelta(minutes=1), "tok", by="trader")
+    assert ok and fallback.state is AutomationState.AUTOMATIC and fallback.error_count == 0
+    assert message.startswith("[RESUMED] AUTOMATIC by trader; was halted for: Extreme VIX: 50.50 > 50; reset:")
+    assert json.loads(world.saved[-1])["state"] == "AUTOMATIC"
+
+
+def test_persistence_round_trip():
+    fallback, world = _fallback()
+    fallback.activate_manual_mode("news", NOW)
+    fallback.suggest_trade(_intent((PUT, -1)), "MANUAL: news", NOW)
+    restored, _ = _fallback()
+    restored.restore(world.saved[-1], NOW + timedelta(days=1))
+    assert (restored.state, restored.reason, restored.since, restored.ack_token) == (
+        AutomationState.MANUAL, "news", NOW, "tok")
+    assert restored.pending_trades == fallback.pending_trades
+    assert restored.to_record() == fallback.to_record()
+
+
+def test_missing_record_starts_automatic_and_corrupt_record_starts_manual():
+    fresh, world = _fallback()
+    fresh.restore(None, NOW)
+    assert fresh.state is AutomationState.AUTOMATIC and "first deploy" in world.logs[-1]
+    corrupt, world = _fallback()
+    corrupt.restore("{not json", NOW)
+    assert corrupt.state is AutomationState.MANUAL
+    assert corrupt.reason.startswith("saved manual-mode record is unreadable")
+    wrong, _ = _fallback()
+    wrong.restore(json.dumps({"state": "PANIC"}), NOW)
+    assert wrong.state is AutomationState.MANUAL
