@@ -347,3 +347,61 @@ def test_contract_identity_is_reused_across_bars(algo):
     ld.step(algo, bar_slice(algo, _at(10, 41), spx=3701.0, contracts=[call, put]))
     assert algo._contracts[call.symbol] is first
     assert first == ContractSpec("SPX", "SPXW", FRIDAY, 3700.0, True, 100.0)
+
+
+def _live(tmp_path, monkeypatch):
+    from streaming import TastytradeWebSocket
+
+    monkeypatch.setenv("TASTYTRADE_REFRESH_TOKEN", "r")
+    monkeypatch.setenv("TASTYTRADE_CLIENT_SECRET", "c")
+    monkeypatch.setattr(TastytradeWebSocket, "connect", lambda self: None)
+    return ld.start_algorithm(live_mode=True, prepare=lambda a: a.use_object_store(tmp_path))
+
+
+def test_a_live_restart_restores_manual_mode_before_any_order(tmp_path, monkeypatch):
+    first = _live(tmp_path, monkeypatch)
+    assert first.manual_mode.state is AutomationState.AUTOMATIC
+    assert "[MANUAL MODE] no saved record: first deploy, starting AUTOMATIC" in first.logs
+    first.on_command({"command": "manual", "reason": "FOMC"})
+    restarted = _live(tmp_path, monkeypatch)
+    assert restarted.manual_mode.state is AutomationState.MANUAL
+    assert restarted.manual_mode.reason == "Manual command: FOMC"
+    assert restarted.manual_mode.ack_token == first.manual_mode.ack_token
+
+
+def test_a_corrupt_live_record_starts_manual(tmp_path, monkeypatch):
+    from core.store_keys import manual_mode_key
+    from replay.lean_services import ObjectStore
+
+    ObjectStore(tmp_path).save(manual_mode_key(True), "{broken")
+    algo = _live(tmp_path, monkeypatch)
+    assert algo.manual_mode.state is AutomationState.MANUAL
+    assert algo.manual_mode.reason.startswith("saved manual-mode record is unreadable")
+
+
+def test_backtests_never_inherit_the_live_record(tmp_path, monkeypatch):
+    _live(tmp_path, monkeypatch).on_command({"command": "manual", "reason": "FOMC"})
+    backtest = ld.start_algorithm(prepare=lambda a: a.use_object_store(tmp_path))
+    assert backtest.manual_mode.state is AutomationState.AUTOMATIC
+
+
+def test_brokerage_disconnect_halts_and_reconnect_does_not_resume(algo):
+    algo.on_brokerage_disconnect()
+    assert algo.manual_mode.state is AutomationState.MANUAL
+    algo.on_brokerage_reconnect()
+    assert algo.manual_mode.state is AutomationState.MANUAL
+
+
+def test_stale_underlying_in_session_halts(algo):
+    call, put = _pair(algo)
+    ld.step(algo, bar_slice(algo, _at(10, 0), spx=3700.0, contracts=[call, put]))
+    ld.step(algo, bar_slice(algo, _at(10, 7), contracts=[call, put]))  # no SPX bar for 7 minutes
+    assert algo.manual_mode.state is AutomationState.MANUAL
+    assert algo.manual_mode.reason == "Stale data: no new underlying bar for 7 min (limit 5)"
+
+
+def test_stream_down_too_long_goes_reduce_only(live_algo):
+    ld.step(live_algo, bar_slice(live_algo, _at(10, 0), spx=3700.0))
+    ld.step(live_algo, bar_slice(live_algo, _at(10, 3), spx=3700.0))  # never connected: down 180 s
+    assert live_algo.manual_mode.state is AutomationState.REDUCE_ONLY
+    assert live_algo.manual_mode.reason == "Live stream down for 180 s (limit 120)"
