@@ -14,16 +14,18 @@ from AlgorithmImports import *
 # endregion
 import builtins
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from analysis import friday_signals as signals
+from analysis.friday_outcome import FridayRecord, reference_condor, summarize
 from analysis.progressive_friday import FridayAnalysis, FridayInputs, ProgressiveFridayAnalysis
 from core.market import ChainColumns, MarketSnapshot, ContractSpec, BookPosition, Reading, SeriesTracker
 from core.orders import OrderIntent
 from core.settings import Settings, load_settings
 from risk.contract_greeks import PricingInputs, greeks_for
 from risk.greeks_monitor import GreeksMonitor, PortfolioGreeks
-from core.store_keys import manual_mode_key
+from core.store_keys import friday_history_key, manual_mode_key
 from risk.manual_mode import AutomationState, Effects, HealthInputs, ManualModeFallback
 from risk.webhook import WebhookAlerter
 from strategies.section9b import Section9BStrategies
@@ -77,6 +79,8 @@ class TomKingFramework(QCAlgorithm):
         reference = self.cfg.greeks.beta_reference
         if reference.upper() != universe.underlying.upper():
             self.beta_symbol = self.add_equity(reference, Resolution.MINUTE).symbol
+        self.breadth_symbols = {t: self.add_equity(t, Resolution.MINUTE).symbol
+                                for t in self.cfg.friday.breadth_tickers()}
         self.dividend_yield_model = DividendYieldProvider(self.underlying_symbol)
         self.set_benchmark(self.underlying_symbol)
 
@@ -90,6 +94,13 @@ class TomKingFramework(QCAlgorithm):
         }
         if self.beta_symbol is not None:
             self.trackers["beta"] = SeriesTracker(self.cfg.greeks.beta_reference.upper(), stale)
+        for ticker in self.breadth_symbols:
+            self.trackers[f"breadth:{ticker}"] = SeriesTracker(ticker, stale)
+        self._opening_baseline: list[float] = []
+        self._opening_volume_today = 0.0
+        self._future_session_close: dict[date, float] = {}
+        self._friday_records: list[FridayRecord] = []
+        self._friday_pending: FridayRecord | None = None
         self._contracts: dict[Symbol, ContractSpec] = {}
         self._last_quote: dict[Symbol, datetime] = {}  # time of each contract's last real quote
         self._symbols: dict[ContractSpec, Symbol] = {}
@@ -229,8 +240,8 @@ class TomKingFramework(QCAlgorithm):
         snap = self._snapshot(now, chain)
         book = self._book_greeks(snap) if snap.positions else None
         self.manual_mode.check_automation_health(now, self._health(now, snap, book))
-        if snap.is_friday() and snap.has_same_day_expiry():
-            self._run_friday(snap)
+        if snap.is_friday() and (snap.has_same_day_expiry() or not len(snap.chain)):
+            self._run_friday(snap)  # without option data the same-day expiry cannot be checked
         if book is not None:
             self._run_greeks(snap, book)
         self._run_section9b(snap)
@@ -277,9 +288,15 @@ class TomKingFramework(QCAlgorithm):
             self._report_day(self._day)
         self._day, self._chain_quotes_today, self.friday_analysis = day, 0, None
         self._option_volume = {"call": 0.0, "put": 0.0}
-        history = self._last_daily_close(self.underlying_symbol)
+        self._finish_friday()
+        closes = {"underlying": self._last_daily_close(self.underlying_symbol)}
+        closes |= {f"breadth:{t}": self._last_daily_close(s) for t, s in self.breadth_symbols.items()}
+        future_close = self._future_session_close.get(previous_session)
+        closes["future"] = (previous_session, future_close) if future_close is not None else None
         for name, tracker in self.trackers.items():
-            tracker.begin_day(day, previous_session, history if name == "underlying" else None)
+            tracker.begin_day(day, previous_session, closes.get(name))
+        self._opening_volume_today = 0.0
+        self._opening_baseline = self._opening_volumes(self.underlying_symbol) if day.weekday() == 4 else []
 
     def _last_daily_close(self, symbol: Symbol) -> tuple[date, float] | None:
         """(session date, close) of the latest daily bar in LEAN history, None when there is none.
@@ -299,6 +316,7 @@ class TomKingFramework(QCAlgorithm):
             sources.append(("future", self.future.symbol))  # the continuous front contract
         if self.beta_symbol is not None:
             sources.append(("beta", self.beta_symbol))
+        sources += [(f"breadth:{ticker}", symbol) for ticker, symbol in self.breadth_symbols.items()]
         for name, symbol in sources:
             if not slice.bars.contains_key(symbol):
                 continue
@@ -311,6 +329,29 @@ class TomKingFramework(QCAlgorithm):
                 bid = float(quote.bid.close) if quote.bid is not None else bid
                 ask = float(quote.ask.close) if quote.ask is not None else ask
             self.trackers[name].record(now, float(bar.close), bid, ask, float(bar.volume), float(bar.open))
+            if name == "underlying" and now.time() <= self._opening_window_end():
+                self._opening_volume_today += float(bar.volume)
+            elif name == "future" and now.time() == time(16, 0):  # CME equity-index settlement time
+                self._future_session_close[now.date()] = float(bar.close)
+
+    def _opening_window_end(self) -> time:
+        minutes = 9 * 60 + 30 + self.cfg.friday.opening_minutes
+        return time(minutes // 60, minutes % 60)
+
+    def _opening_volumes(self, symbol: Symbol) -> list[float]:
+        """First-window volume of each of the last N sessions from LEAN minute history (bars stamped
+        at their end, so the window is (09:30, 09:30 + N minutes])."""
+        sessions = self.cfg.friday.volume_sessions
+        frame = self.history(symbol, timedelta(days=sessions * 7 // 5 + 7), Resolution.MINUTE)
+        if frame is None or frame.empty or "volume" not in frame:
+            return []
+        stamps = [ts[-1] if isinstance(ts, tuple) else ts for ts in frame.index]
+        end = self._opening_window_end()
+        per_day: dict[date, float] = {}
+        for stamp, volume in zip(stamps, frame["volume"].tolist()):
+            if time(9, 30) < stamp.time() <= end and stamp.date() < self.time.date():
+                per_day[stamp.date()] = per_day.get(stamp.date(), 0.0) + float(volume)
+        return [per_day[d] for d in sorted(per_day)][-sessions:]
 
     def _chain_columns(self, slice: Slice, held: set[Symbol]) -> ChainColumns:
         """The option chain as column arrays, counting today's traded call/put volume on the way.
@@ -385,13 +426,18 @@ class TomKingFramework(QCAlgorithm):
     # --- the four stages ----------------------------------------------------------------------
 
     def _run_friday(self, snap: MarketSnapshot) -> None:
+        f = self.cfg.friday
+        future = self.trackers["future"].state(snap.time)
+        breadth = {t: _change_pct(self.trackers[f"breadth:{t}"].state(snap.time)) for t in self.breadth_symbols}
         inputs = FridayInputs(
-            gap_pct=_gap_pct(snap),
-            volume_ratio=Reading.missing("opening-volume baseline not measured yet"),
+            gap_pct=signals.gap_pct(snap.underlying.previous_close, snap.underlying.day_open),
+            volume_ratio=signals.opening_volume_ratio(
+                snap.time, self._opening_window_end(), self._opening_volume_today, self._opening_baseline,
+                f.volume_sessions),
             vix9d=snap.vix9d.price, vix=snap.vix.price,
-            put_call_ratio=_put_call_ratio(self._option_volume["put"], self._option_volume["call"]),
-            breadth=Reading.missing("advance/decline data not subscribed yet"),
-            premarket_move_pct=Reading.missing("E-mini pre-market move not measured yet"))
+            put_call_ratio=signals.put_call_ratio(self._option_volume["put"], self._option_volume["call"]),
+            breadth=signals.advance_decline(breadth, "sector SPDR proxy"),
+            premarket_move_pct=signals.premarket_move_pct(future.day_open, future.previous_close))
         analysis = self.progressive_friday.analyze_friday_pattern(snap.time, inputs)
         previous = self.friday_analysis
         if previous is None or (analysis.is_progressive, analysis.confidence) != (
@@ -404,17 +450,40 @@ class TomKingFramework(QCAlgorithm):
         self.set_runtime_statistic(
             f"Progressive Friday {snap.today}",
             f"{analysis.score:g}/10 {analysis.confidence} ({len(analysis.available_signals())}/6 signals)")
+        if self._friday_pending is None and snap.time.time() >= f.decision_time and snap.underlying.price.value:
+            condor = reference_condor(snap.chain, self._pricing_inputs(snap), f.outcome_short_delta, f.outcome_wing_pct)
+            self._friday_pending = FridayRecord.from_analysis(analysis, condor)
+            self.log(f"[Progressive Friday] recorded at {snap.time:%H:%M}: score {analysis.score:g}; reference "
+                     f"condor {condor if isinstance(condor, str) else _describe_condor(condor)}")
 
-    def _book_greeks(self, snap: MarketSnapshot) -> PortfolioGreeks:
-        """The book's Greeks: IV from live mids by the pricing core, LEAN's rate and dividend yield."""
-        market = PricingInputs(
+    def _finish_friday(self) -> None:
+        """Settle the recorded Friday against that day's close, store it, update the statistics."""
+        record, self._friday_pending = self._friday_pending, None
+        if record is None:
+            return
+        record.close = self.trackers["underlying"].last_close_on(record.day)
+        self._friday_records.append(record)
+        self.object_store.save(friday_history_key(self.live_mode),
+                               json.dumps([r.to_record() for r in self._friday_records], sort_keys=True))
+        for label, text in summarize(self._friday_records).items():
+            self.set_runtime_statistic(label, text)
+        pnl = "n/a" if record.pnl_dollars is None else f"${record.pnl_dollars:,.2f}"
+        self.log(f"[Progressive Friday] {record.day}: close {record.close}, won {record.won}, "
+                 f"within short strikes {record.closed_within_shorts}, P&L {pnl} per 1-lot")
+
+    def _pricing_inputs(self, snap: MarketSnapshot) -> PricingInputs:
+        """Spot, LEAN's risk-free rate and dividend yield, and the exercise style for the pricing core."""
+        return PricingInputs(
             now=snap.time, spot=snap.underlying.price.value,
             rate=float(self.risk_free_interest_rate_model.get_interest_rate(snap.time)),
             dividend_yield=float(self.dividend_yield_model.get_dividend_yield(snap.time)),
             american=self.cfg.universe.underlying_type == "equity",
             max_quote_age_minutes=self.cfg.greeks.max_quote_age_minutes)
+
+    def _book_greeks(self, snap: MarketSnapshot) -> PortfolioGreeks:
+        """The book's Greeks: IV from live mids by the pricing core, LEAN's rate and dividend yield."""
         held = [p.contract for p in snap.positions if p.contract is not None]
-        greeks = greeks_for(held, snap.chain, market)
+        greeks = greeks_for(held, snap.chain, self._pricing_inputs(snap))
         reference = self.trackers["beta"].state(snap.time).price if "beta" in self.trackers else \
             snap.underlying.price
         return self.greeks_monitor.calculate_portfolio_greeks(snap.positions, greeks, reference)
@@ -535,6 +604,7 @@ class TomKingFramework(QCAlgorithm):
         self.log("[BROKERAGE] reconnected; automation stays as it is until a human resumes it")
 
     def on_end_of_algorithm(self) -> None:
+        self._finish_friday()
         if self._day is not None:
             self._report_day(self._day)
         for tracker in self.trackers.values():
@@ -578,21 +648,16 @@ def _or_nan(reading: Reading) -> float:
     return reading.value if reading.value is not None else float("nan")
 
 
-def _gap_pct(snap: MarketSnapshot) -> Reading:
-    """Today's first regular-session price vs the previous session's close, in percent."""
-    prev, today = snap.underlying.previous_close, snap.underlying.day_open
-    if prev.value is None:
-        return Reading.missing(prev.reason)
-    if today.value is None:
-        return Reading.missing(f"today's open: {today.reason}")
-    return Reading((today.value - prev.value) / prev.value * 100.0)
+def _change_pct(state: Any) -> Reading:
+    """Percent change of a series' price vs its previous session close."""
+    if state.price.value is None or state.previous_close.value is None:
+        return Reading.missing(state.price.reason or state.previous_close.reason)
+    return Reading((state.price.value / state.previous_close.value - 1.0) * 100.0)
 
 
-def _put_call_ratio(puts: float, calls: float) -> Reading:
-    """Today's put volume over call volume across the subscribed chain (contracts traded)."""
-    if calls <= 0:
-        return Reading.missing("no call volume traded today yet")
-    return Reading(puts / calls)
+def _describe_condor(condor: Any) -> str:
+    return (f"{condor.long_put:g}/{condor.short_put:g}P - {condor.short_call:g}/{condor.long_call:g}C "
+            f"credit {condor.credit:.2f}")
 
 
 def _listed(text: str) -> list[str]:

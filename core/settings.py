@@ -221,6 +221,15 @@ class FridaySettings:
         "friday-momentum-high-pct", 0.5, "... up to this %: moderate momentum (+2, half weight)", positive)
     momentum_extreme_pct: float = param(
         "friday-momentum-extreme-pct", 1.0, "|Pre-market move| above this %: fade (-1, half weight)", positive)
+    decision_time: time = param(
+        "friday-decision-time", time(10, 30), "When the day's analysis is recorded with its reference trade (NY)")
+    outcome_short_delta: float = param(
+        "friday-outcome-short-delta", 0.20, "Reference 0DTE condor: |delta| of the short strikes", fraction)
+    outcome_wing_pct: float = param(
+        "friday-outcome-wing-pct", 0.75, "Reference 0DTE condor: wing width, % of the underlying", positive)
+    breadth_proxy: str = param(
+        "friday-breadth-proxy", "XLB,XLC,XLE,XLF,XLI,XLK,XLP,XLRE,XLU,XLV,XLY",
+        "Breadth proxy: tickers whose advance/decline vs previous close is counted (none = off)")
     progressive_size_multiplier: float = param(
         "friday-progressive-size-multiplier", 1.5, "Progressive Friday position size multiplier", positive)
     progressive_stop_multiplier: float = param(
@@ -271,6 +280,11 @@ class FridaySettings:
         ]
         problems += [f"thresholds must satisfy {rule}" for rule, ok in ordered if not ok]
         return problems
+
+    def breadth_tickers(self) -> list[str]:
+        if self.breadth_proxy.strip().lower() in ("none", "off"):
+            return []
+        return [t.strip().upper() for t in self.breadth_proxy.split(",") if t.strip()]
 
     def zero_dte(self, is_progressive: bool) -> ZeroDteParameters:
         """The spec's ``get_enhanced_0dte_parameters`` values for this kind of Friday."""

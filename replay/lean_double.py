@@ -492,6 +492,7 @@ class QCAlgorithm(_Strict):
         self.plots: list[tuple[str, str, float]] = []
         self.orders: list[OrderTicket] = []
         self.daily_history: dict[Symbol, list[tuple[date, float, float, float, float, float]]] = {}
+        self.minute_history: dict[Symbol, Callable[[datetime, datetime], list[tuple[Any, ...]]]] = {}
         self.schedule = ScheduleManager()
         self.date_rules = DateRules()
         self.time_rules = TimeRules()
@@ -578,15 +579,22 @@ class QCAlgorithm(_Strict):
         self.plots.append((chart, series, float(value)))
 
     # data
-    def history(self, symbol: Symbol, periods: int, resolution: Resolution | None = None) -> pd.DataFrame:
-        """Daily bars strictly before today, like LEAN's history request made during the day."""
-        if resolution is not Resolution.DAILY:
-            raise NotImplementedInDouble("LEAN double implements history for Resolution.DAILY only")
-        rows = [r for r in self.daily_history.get(symbol, []) if r[0] < self.time.date()][-periods:]
-        frame = pd.DataFrame(rows, columns=["time", "open", "high", "low", "close", "volume"])
-        # LEAN stamps a history row with the bar's end time (the session close)
-        frame["time"] = [pd.Timestamp(datetime.combine(d, time(16, 0))) for d in frame["time"]]
-        return frame.set_index("time")
+    def history(self, symbol: Symbol, periods: int | timedelta, resolution: Resolution | None = None
+                ) -> pd.DataFrame:
+        """LEAN's history request made during the day: daily bars (``periods`` count) dated before today,
+        or minute bars (``periods`` a span) ending before now; rows are stamped with the bar's end time."""
+        if resolution is Resolution.DAILY and isinstance(periods, int):
+            rows = [r for r in self.daily_history.get(symbol, []) if r[0] < self.time.date()][-periods:]
+            frame = pd.DataFrame(rows, columns=["time", "open", "high", "low", "close", "volume"])
+            frame["time"] = [pd.Timestamp(datetime.combine(d, time(16, 0))) for d in frame["time"]]
+            return frame.set_index("time")
+        if resolution is Resolution.MINUTE and isinstance(periods, timedelta):
+            source = self.minute_history.get(symbol)
+            rows = source(self.time - periods, self.time) if source is not None else []
+            frame = pd.DataFrame(rows, columns=["time", "open", "high", "low", "close", "volume"])
+            return frame.set_index("time")
+        raise NotImplementedInDouble("LEAN double implements history(symbol, int, DAILY) and "
+                                     "history(symbol, timedelta, MINUTE)")
 
     # orders
     def _submit(self, kind: str, legs: list[tuple[Symbol, float]], units: int | None, limit: float | None,

@@ -83,6 +83,33 @@ def _load_history(algorithm: Any, reader: LeanDataReader, symbols: list[ld.Symbo
             for d, o, h, lo, c, v in zip(bars.dates, bars.open, bars.high, bars.low, bars.close, bars.volume)]
 
 
+class MinuteHistory:
+    """Minute bars of one series between two times, from the LEAN files (for ``history`` requests)."""
+
+    def __init__(self, reader: LeanDataReader, symbol: ld.Symbol) -> None:
+        self.reader, self.symbol = reader, symbol
+        self._days: dict[date, list[tuple[Any, ...]]] = {}
+
+    def _day(self, day: date) -> list[tuple[Any, ...]]:
+        if day not in self._days:
+            minute = self.reader.minute(DATA_TYPE[self.symbol.security_type], self.symbol.value.lower(), day)
+            bars = minute.trades
+            midnight = datetime.combine(day, datetime.min.time())
+            self._days[day] = [] if bars is None else [
+                (midnight + timedelta(milliseconds=int(end)), o, h, lo, c, v)
+                for end, o, h, lo, c, v in zip(bars.end_times.tolist(), bars.open.tolist(), bars.high.tolist(),
+                                               bars.low.tolist(), bars.close.tolist(), bars.volume.tolist())]
+        return self._days[day]
+
+    def __call__(self, start: datetime, end: datetime) -> list[tuple[Any, ...]]:
+        rows: list[tuple[Any, ...]] = []
+        kind, ticker = DATA_TYPE[self.symbol.security_type], self.symbol.value.lower()
+        for day in _weekdays(start.date(), end.date()):
+            if self.reader.session_grid(kind, ticker, day) is not None:  # holidays have no file to read
+                rows += [r for r in self._day(day) if start <= r[0] < end]
+        return rows
+
+
 def _mark_prices(algorithm: Any, clock: _Clock) -> None:
     """Security prices as LEAN keeps them: quote mid when both sides exist, else the last trade."""
     for holding in algorithm.portfolio.values():
@@ -110,6 +137,7 @@ class Replay:
         self.subs = Subscriptions.from_algorithm(self.algorithm)
         self.builder = FeedBuilder(self.reader, self.algorithm, self.subs)
         _load_history(self.algorithm, self.reader, [self.subs.underlying, *self.subs.indexes])
+        self.algorithm.minute_history[self.subs.underlying] = MinuteHistory(self.reader, self.subs.underlying)
 
     def _prepare(self, algorithm: Any) -> None:
         rates = RateCurve.load(self.config.data)

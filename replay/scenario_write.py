@@ -19,6 +19,7 @@ from replay import scenario_files as sf
 from replay.data_time import MS_PER_MINUTE
 from replay.scenario_chain import OI_TIME_MS, ChainDay, build_listing, simulate_chain_day, universe_text
 from replay.scenario_model import (
+    HOLIDAYS,
     ES_BACK_SHARE,
     ES_TICK,
     OPEN_MS,
@@ -230,12 +231,16 @@ def _quote_rows_text(ms: Int64Array, q: FloatArray) -> str:
 
 def write_reference(sink: Sink) -> None:
     """The reference files whose absence would make the reader misread the data (module docstring)."""
-    mhdb = {"entries": {"Index-usa-VIX9D": {
-        "dataTimeZone": "America/New_York", "exchangeTimeZone": "America/Chicago",
-        **{d: [{"start": "08:30:00", "end": "15:00:00", "state": "market"}]
-           for d in ("monday", "tuesday", "wednesday", "thursday", "friday")},
-        "saturday": [], "sunday": [], "holidays": [], "earlyCloses": {}, "lateOpens": {},
-    }}}
+    holidays = [f"{d.month}/{d.day}/{d.year}" for d in sorted(HOLIDAYS)]
+    session = {d: [{"start": "08:30:00", "end": "15:00:00", "state": "market"}]
+               for d in ("monday", "tuesday", "wednesday", "thursday", "friday")}
+    mhdb = {"entries": {
+        "Index-usa-VIX9D": {"dataTimeZone": "America/New_York", "exchangeTimeZone": "America/Chicago", **session,
+                            "saturday": [], "sunday": [], "holidays": holidays, "earlyCloses": {}, "lateOpens": {}},
+        # SPX with the scenario's holidays, so history requests skip them as LEAN's calendar does
+        "Index-usa-SPX": {"dataTimeZone": "America/Chicago", "exchangeTimeZone": "America/Chicago", **session,
+                          "saturday": [], "sunday": [], "holidays": holidays, "earlyCloses": {}, "lateOpens": {}},
+    }}
     mhdb_text = json.dumps(mhdb, indent=1, sort_keys=True) + "\n"
     sink.text(sink.root / "market-hours" / "market-hours-database.json", mhdb_text)
     sink.text(sink.root / "symbol-properties" / "symbol-properties-database.csv",

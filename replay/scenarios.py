@@ -196,6 +196,7 @@ def write_scenario(name: str, folder: Path) -> ScenarioInfo:
     parameters = {
         "start-date": week[0].isoformat(), "end-date": week[-1].isoformat(), "underlying": "SPX",
         "underlying-type": "index", "option-ticker": "SPXW", "futures-enabled": "true",
+        "friday-breadth-proxy": "none",  # the scenarios model no sector ETFs: breadth reads unavailable
     }
     return ScenarioInfo(sc.name, sc.description, week[0], week[-1], parameters, facts, Path(folder),
                         sink.files, sink.bytes, tuple(week))

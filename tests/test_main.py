@@ -23,7 +23,10 @@ def _at(hour: int, minute: int, day: date = FRIDAY) -> datetime:
 
 @pytest.fixture
 def algo():
-    return ld.start_algorithm()
+    """The default algorithm with a flat 0.25% risk-free curve (LEAN's rate for January 2021)."""
+    algorithm = ld.start_algorithm()
+    algorithm.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.0025)
+    return algorithm
 
 
 def _pair(algo, expiry=FRIDAY, strike=3700.0, greeks=None):
@@ -260,7 +263,8 @@ def test_gap_needs_the_previous_sessions_close(algo):
     assert not gap.available and "previous session 2021-01-07" in gap.reading.reason
 
 
-def test_greeks_unavailable_without_a_rate_fail_closed(algo):
+def test_greeks_unavailable_without_a_rate_fail_closed():
+    algo = ld.start_algorithm()
     call, put = _pair(algo)
     algo.portfolio.set_holding(call.symbol, 1)
     ld.step(algo, bar_slice(algo, _at(10, 45), spx=3700.0, contracts=[call, put]))

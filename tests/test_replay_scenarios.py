@@ -69,14 +69,24 @@ def test_vix_spike_switches_to_manual_mode(tmp_path):
 
 
 def test_gap_friday_is_scored_from_measured_signals(tmp_path):
-    info, run = _run("gap-friday", tmp_path, **{"start-date": "2021-06-25"})
+    """Thursday and Friday: every signal the scenario models is measured by main.py and equals the
+    scenario's own facts, computed independently from the files it wrote."""
+    info, run = _run("gap-friday", tmp_path, **{"start-date": "2021-06-24"})
     analysis = run.algorithm.friday_analysis
-    assert analysis is not None and analysis.is_progressive
+    assert analysis is not None and analysis.is_progressive and analysis.confidence == "HIGH"
     measured = {s.name: s for s in analysis.signals if s.available}
-    assert set(measured) == {"gap", "vix_structure", "pc_ratio"}
-    assert measured["gap"].reading.value == pytest.approx(info.facts.gap_pct, abs=1e-9)
+    assert set(measured) == {"gap", "volume", "vix_structure", "pc_ratio", "momentum"}
+    facts = info.facts
+    assert measured["gap"].reading.value == pytest.approx(facts.gap_pct, abs=1e-9)
+    assert measured["volume"].reading.value == pytest.approx(facts.opening_volume_ratio, rel=1e-9)
+    assert measured["momentum"].reading.value == pytest.approx(facts.premarket_move_pct, abs=1e-9)
     assert measured["vix_structure"].label == "BACKWARDATION"
     assert measured["pc_ratio"].reading.value > 1.2
+    breadth = next(s for s in analysis.signals if s.name == "breadth")
+    assert breadth.reading.reason == "sector SPDR proxy: no members configured"
+    stats = statistics(run)["Runtime Statistics"]
+    assert stats["Progressive Fridays"].startswith("1: win rate")
+    assert stats["Other Fridays"] == "0 with an outcome"
 
 
 def test_default_cli_run_uses_a_scenario(tmp_path):
