@@ -13,7 +13,10 @@ from __future__ import annotations
 from AlgorithmImports import *
 # endregion
 import builtins
+import dataclasses
 import json
+
+import numpy as np
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -23,12 +26,14 @@ from analysis.progressive_friday import FridayAnalysis, FridayInputs, Progressiv
 from core.market import ChainColumns, MarketSnapshot, ContractSpec, BookPosition, Reading, SeriesTracker
 from core.orders import OrderIntent
 from core.settings import Settings, load_settings
-from risk.contract_greeks import PricingInputs, greeks_for
+from risk.contract_greeks import PricingInputs, greeks_for, usable_mid
 from risk.greeks_monitor import GreeksMonitor, PortfolioGreeks
 from core.store_keys import friday_history_key, manual_mode_key
 from risk.manual_mode import AutomationState, Effects, HealthInputs, ManualModeFallback
 from risk.webhook import WebhookAlerter
-from strategies.section9b import Section9BStrategies
+from strategies.management import ExitRules, TradeBook, mark_net
+from strategies.management import Trade as OpenTrade
+from strategies.section9b import Section9BStrategies, StrategyAnalysis
 
 
 class TomKingFramework(QCAlgorithm):
@@ -117,12 +122,16 @@ class TomKingFramework(QCAlgorithm):
             if self.live_mode and self.cfg.manual.alert_webhook_url else None
         self.manual_mode = ManualModeFallback(self.cfg.manual, Effects(
             log=self.log, cancel_open_orders=self._cancel_open_orders, alert=self._alert,
-            save=self._save_manual_record))
+            save=self._save_manual_record), greeks_breaches_to_trigger=self.cfg.greeks.breaches_for_manual)
         self._restore_manual_record()
         self.greeks_monitor = GreeksMonitor(
             self.cfg.greeks, on_multiple_breaches=self._greeks_breach, log=self.log)
         self.progressive_friday = ProgressiveFridayAnalysis(self.cfg.friday)
         self.section9b = Section9BStrategies(self.cfg.section9b)
+        s9b = self.cfg.section9b
+        self.trades = TradeBook(ExitRules(s9b.zero_dte_exit, s9b.close_days_before_expiry, s9b.close_time,
+                                          timedelta(minutes=s9b.entry_timeout_minutes)))
+        self._suggested_today: set[str] = set()
         self.websocket: Any = None
         if self.live_mode:
             self._start_stream()
@@ -244,6 +253,7 @@ class TomKingFramework(QCAlgorithm):
             self._run_friday(snap)  # without option data the same-day expiry cannot be checked
         if book is not None:
             self._run_greeks(snap, book)
+        self._manage_trades(snap)
         self._run_section9b(snap)
 
     def _health(self, now: datetime, snap: MarketSnapshot, book: PortfolioGreeks | None) -> HealthInputs:
@@ -288,6 +298,7 @@ class TomKingFramework(QCAlgorithm):
             self._report_day(self._day)
         self._day, self._chain_quotes_today, self.friday_analysis = day, 0, None
         self._option_volume = {"call": 0.0, "put": 0.0}
+        self._suggested_today = set()
         self._finish_friday()
         closes = {"underlying": self._last_daily_close(self.underlying_symbol)}
         closes |= {f"breadth:{t}": self._last_daily_close(s) for t, s in self.breadth_symbols.items()}
@@ -516,14 +527,82 @@ class TomKingFramework(QCAlgorithm):
                       book.beta_weighted_delta.value)
 
     def _run_section9b(self, snap: MarketSnapshot) -> None:
-        verdicts, opportunities = self.section9b.analyze_all_section9b(snap)
-        for verdict in verdicts:
-            self._log_once(f"s9b:{verdict.strategy}", f"[Section 9B] {verdict.strategy}: {verdict.reason}")
+        market = self._pricing_inputs(snap) if snap.underlying.price.value is not None else None
+        verdicts, opportunities = self.section9b.analyze_all_section9b(snap, market)
+        for verdict in verdicts:  # logged when the verdict's kind changes, not every minute its numbers do
+            kind = f"{verdict.can_trade}:{verdict.reason.split(':')[0]}"
+            if self._last_messages.get(f"s9b:{verdict.strategy}") != kind:
+                self._last_messages[f"s9b:{verdict.strategy}"] = kind
+                self.log(f"[Section 9B] {verdict.strategy}: {verdict.reason}")
         if opportunities:
             self._opportunities_seen += len(opportunities)
             self.set_runtime_statistic("Section 9B Opportunities", str(self._opportunities_seen))
-        if opportunities and opportunities[0].score >= self.cfg.section9b.execute_min_score:
-            self.log(f"[Section 9B] Best opportunity: {opportunities[0].strategy} (Score: {opportunities[0].score})")
+        best = opportunities[0] if opportunities else None
+        if best is not None and best.score >= self.cfg.section9b.execute_min_score:
+            self._execute_section9b(best, snap)
+
+    def _execute_section9b(self, best: StrategyAnalysis, snap: MarketSnapshot) -> None:
+        """The spec's handler: one sized combo limit order through the gate, one trade per strategy."""
+        if best.intent is None or best.strategy in self.trades.live_strategies() \
+                or best.strategy in self._suggested_today:
+            return
+        per_unit = best.intent.contracts_total()
+        units = min(best.units_within_risk, self.cfg.manual.max_contracts_per_order // max(per_unit, 1))
+        if units < 1:
+            self._log_once(f"size:{best.strategy}", f"[Section 9B] {best.strategy}: the risk budget "
+                           f"({self.cfg.section9b.max_risk_per_trade:.0%} of ${snap.portfolio_value:,.0f}) "
+                           f"allows no unit at max loss ${best.max_loss_dollars or 0:,.2f} per unit")
+            return
+        max_loss = best.intent.max_loss * units if best.intent.max_loss is not None else None
+        intent = dataclasses.replace(best.intent, units=units, max_loss=max_loss)
+        self.log(f"[Section 9B] Best opportunity: {best.strategy} (Score: {best.score:g}) x{units}: "
+                 f"{intent.describe_legs()} at {intent.limit_price:+.2f}")
+        tickets = self.submit_order(intent)
+        if tickets:
+            self.trades.add_entry(intent, [t.order_id for t in tickets], snap.time)
+        else:
+            self._suggested_today.add(best.strategy)  # one suggestion per strategy per day
+
+    def _manage_trades(self, snap: MarketSnapshot) -> None:
+        """Each minute: cancel stale entries; close open trades at target, stop or their time rule."""
+        for trade in self.trades.stale_entries(snap.time):
+            for order_id in trade.entry_ids:
+                self.transactions.cancel_order(order_id)
+            self.log(f"[Section 9B] {trade.strategy}: entry not filled within "
+                     f"{self.cfg.section9b.entry_timeout_minutes:g} min, cancelled")
+        rows = {c: i for i, c in enumerate(snap.chain.contracts)}
+        # the last two-sided quote marks a position (as LEAN marks holdings), fresh or not
+        mids = usable_mid(snap.chain.bid, snap.chain.ask, np.zeros(len(snap.chain)), np.inf)
+        mark = lambda c: float(mids[rows[c]]) if c in rows and mids[rows[c]] == mids[rows[c]] else None  # noqa: E731
+        halted = self.manual_mode.state is AutomationState.MANUAL
+        for trade in [t for t in self.trades.trades if t.state == "open"]:
+            if halted and trade.exit_reason:
+                continue  # its exit is already a suggestion; the human acts while MANUAL
+            current = mark_net(trade.intent.legs, mark)
+            reason = self.trades.exit_reason(trade, current, snap.time)
+            if reason is not None:
+                self._close_trade(trade, reason, current, snap)
+
+    def _close_trade(self, trade: OpenTrade, reason: str, current: float | None, snap: MarketSnapshot) -> None:
+        """Reverse the structure: at mid for a profit target, at the natural price otherwise."""
+        rows = {c: i for i, c in enumerate(snap.chain.contracts)}
+        natural = 0.0
+        for leg in trade.intent.legs:
+            if leg.contract is None or leg.contract not in rows:
+                self._log_once(f"close:{trade.strategy}", f"[Section 9B] {trade.strategy}: cannot close "
+                               f"({reason}): {leg.label()} has no quote")
+                return
+            i = rows[leg.contract]
+            natural += -leg.quantity * float(snap.chain.ask[i] if -leg.quantity > 0 else snap.chain.bid[i])
+        limit = -current if reason.startswith("profit target") and current is not None else natural
+        if limit != limit:
+            return
+        intent = self.trades.closing_intent(trade, reason, round(limit, 2), snap.time)
+        self.log(f"[Section 9B] closing {trade.strategy}: {reason}")
+        tickets = self.submit_order(intent)
+        trade.exit_reason = reason
+        if tickets:
+            trade.state, trade.close_ids = "closing", {t.order_id for t in tickets}
 
     def _log_once(self, key: str, message: str) -> None:
         """Log a recurring status line only when it changes (minute bars would repeat it 390 times)."""
@@ -572,7 +651,10 @@ class TomKingFramework(QCAlgorithm):
         self.manual_mode.on_order_event(status, str(order_event.message), self.time,
                                         self._order_key(order_event.order_id))
         if order_event.status == OrderStatus.FILLED:
+            self.trades.on_fill(order_event.order_id, float(order_event.fill_price), float(order_event.fill_quantity))
             self._sync_stream_positions()
+        elif order_event.status == OrderStatus.CANCELED:
+            self.trades.on_cancel(order_event.order_id)
 
     def _order_key(self, order_id: int) -> str:
         """One key per order as the trader sees it: a combo's legs share their group's key."""

@@ -355,6 +355,38 @@ class Section9BSettings:
     batman_min_credit: float = param("s9b-batman-min-credit", 1.50, "Batman minimum credit per share", non_negative)
     batman_min_score: float = param("s9b-batman-min-score", 75.0, "Batman score cut-off", in_range(0, 100))
 
+    spy_reference_price: float = param(
+        "s9b-spy-reference-price", 450.0,
+        "SPY price at which the spec's point widths and per-share credits apply; both scale by price / this",
+        positive)
+    max_spread_pct: float = param(
+        "s9b-max-spread-pct", 25.0, "Leg quote: ask - bid at most this % of mid ...", positive)
+    spread_allowance: float = param(
+        "s9b-spread-allowance", 0.10, "... or at most this per share (cheap options quote in ticks)", non_negative)
+    min_open_interest: float = param(
+        "s9b-min-open-interest", 10.0, "Leg open interest at least this, contracts (unknown fails when > 0)",
+        non_negative)
+    max_quote_age_minutes: float = param(
+        "s9b-max-quote-age-minutes", 5.0, "Leg quote no older than this, minutes", positive)
+    dte_tolerance_ratio: float = param(
+        "s9b-dte-tolerance-ratio", 2.0, "Nearest expiry must lie within target/ratio..target*ratio days",
+        in_range(1, 100))
+    limit_tick: float = param("s9b-limit-tick", 0.05, "Combo limit rounded to this per share, in our favour", positive)
+    credit_stop_multiple: float = param(
+        "s9b-credit-stop-multiple", 2.0, "Credit trades: stop at a loss of this x the credit", positive)
+    debit_stop_fraction: float = param(
+        "s9b-debit-stop-fraction", 0.5, "Debit trades: stop at a loss of this fraction of the debit", fraction)
+    bias_move_pct: float = param(
+        "s9b-bias-move-pct", 0.5, "Diagonal: |move from open| above this % is a bullish/bearish bias", positive)
+    bwc_min_score: float = param("s9b-bwc-min-score", 70.0, "Broken-wing condor score cut-off", in_range(0, 100))
+    zero_dte_exit: time = param("s9b-0dte-exit-time", time(15, 0), "0DTE structures are closed at this time (NY)")
+    close_days_before_expiry: int = param(
+        "s9b-close-days-before-expiry", 1,
+        "Other structures are closed this many trading days before expiry (no assignment)", positive)
+    close_time: time = param("s9b-close-time", time(15, 30), "Time of day for the before-expiry close (NY)")
+    entry_timeout_minutes: float = param(
+        "s9b-entry-timeout-minutes", 10.0, "Cancel an unfilled entry after this many minutes", positive)
+
     def cross_check(self) -> list[str]:
         ordered = [
             ("s9b-diagonal-vix-min < s9b-diagonal-vix-max", self.diagonal_vix_min < self.diagonal_vix_max),

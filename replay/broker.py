@@ -105,6 +105,13 @@ class SimulatedBroker:
             if self._try_fill(algorithm, tickets, marketable=False):
                 del self.open_groups[group]
 
+    def cancel_order(self, algorithm: Any, order_id: int) -> None:
+        """Cancel the open group holding ``order_id`` (a combo is cancelled whole)."""
+        for group, tickets in list(self.open_groups.items()):
+            if any(t.order_id == order_id for t in tickets):
+                del self.open_groups[group]
+                self._finish(algorithm, tickets, OrderStatus.CANCELED, "cancelled by the algorithm")
+
     def cancel_all(self, algorithm: Any) -> list[OrderTicket]:
         cancelled = [t for tickets in self.open_groups.values() for t in tickets]
         self.open_groups.clear()

@@ -390,10 +390,16 @@ class InterestRateModel(_Strict):
 
 
 class DividendYieldProvider(_Strict):
-    """LEAN's dividend yield model for one underlying. Indexes pay none here (LEAN's provider reads
-    equity factor files, which the double does not model: give equity yields explicitly)."""
+    """LEAN's dividend yield model for one underlying: trailing-year dividends over the price.
+
+    As LEAN's provider, it reads the equity's factor file (``equity/usa/factor_files``): between two
+    rows the price factor steps by the dividend, ``dividend = reference price x (1 - pf / next pf)``.
+    Indexes pay none here; an equity without a factor file yields 0, as LEAN's provider returns then.
+    The runner sets ``data_root``; a test can give ``yields`` directly.
+    """
 
     yields: dict[str, float] = {}
+    data_root: Path | None = None
 
     def __init__(self, symbol: Symbol) -> None:
         self.symbol = symbol
@@ -403,8 +409,31 @@ class DividendYieldProvider(_Strict):
             return self.yields[self.symbol.value]
         if self.symbol.security_type is SecurityType.INDEX:
             return 0.0
-        raise NotImplementedInDouble(f"LEAN double has no dividend yield for {self.symbol}: set "
-                                     "DividendYieldProvider.yields")
+        if self.data_root is None:
+            raise NotImplementedInDouble(f"LEAN double has no dividend data for {self.symbol}: set "
+                                         "DividendYieldProvider.data_root or .yields")
+        day = when.date() if isinstance(when, datetime) else when
+        return _trailing_yield(self.data_root / "equity" / "usa" / "factor_files" /
+                               f"{self.symbol.value.lower()}.csv", day, security_price)
+
+
+def _trailing_yield(path: Path, day: date, price: float | None) -> float:
+    if not path.is_file():
+        return 0.0
+    rows = []
+    for line in path.read_text().splitlines():
+        parts = line.split(",")
+        if len(parts) >= 4:
+            rows.append((date(int(parts[0][:4]), int(parts[0][4:6]), int(parts[0][6:8])), float(parts[1]),
+                         float(parts[3])))
+    dividends, reference = 0.0, None
+    for (when, factor, ref), (_next_day, next_factor, _next_ref) in zip(rows, rows[1:]):
+        if when <= day:
+            reference = ref or reference
+        if day - timedelta(days=365) < when <= day and next_factor > 0:
+            dividends += ref * (1.0 - factor / next_factor)
+    base = price if price else reference
+    return dividends / base if base else 0.0
 
 
 class Leg(_Strict):
@@ -459,6 +488,12 @@ class Transactions(_Strict):
         self.cancel_calls = 0
         self.on_cancel: Callable[[], list[Any]] | None = None
         self.tickets: list[OrderTicket] = []
+        self.on_cancel_order: Callable[[int], None] | None = None
+
+    def cancel_order(self, order_id: int) -> None:
+        """Cancel the order (for a combo, its whole group) if the simulated broker still holds it."""
+        if self.on_cancel_order is not None:
+            self.on_cancel_order(order_id)
 
     def get_order_by_id(self, order_id: int) -> Order | None:
         found = [t for t in self.tickets if t.order_id == order_id]

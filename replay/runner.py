@@ -140,6 +140,7 @@ class Replay:
         self.algorithm.minute_history[self.subs.underlying] = MinuteHistory(self.reader, self.subs.underlying)
 
     def _prepare(self, algorithm: Any) -> None:
+        ld.DividendYieldProvider.data_root = self.config.data
         rates = RateCurve.load(self.config.data)
         if rates is None:
             self.events.append(DataEvent("missing", self.config.data / RateCurve.RELATIVE_PATH,
@@ -151,6 +152,7 @@ class Replay:
             algorithm.use_object_store(store)
         algorithm.brokerage_sim = self.broker
         algorithm.transactions.on_cancel = lambda: self.broker.cancel_all(algorithm)
+        algorithm.transactions.on_cancel_order = lambda order_id: self.broker.cancel_order(algorithm, order_id)
 
     def run(self) -> ReplayRun:
         algorithm = self.algorithm

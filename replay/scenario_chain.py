@@ -140,12 +140,19 @@ def expiry_strikes(reference: float, vix: float, rank: int, dte: int) -> FloatAr
     return np.union1d(core, wings)
 
 
-def build_listing(day: dt.date, reference: float, vix: float, vix9d: float) -> Listing:
-    """Contracts listed on ``day`` from the previous closes of SPX (``reference``), VIX and VIX9D."""
+def build_listing(day: dt.date, reference: float, vix: float, vix9d: float,
+                  already_listed: dict[dt.date, FloatArray] | None = None) -> Listing:
+    """Contracts listed on ``day`` from the previous closes of SPX (``reference``), VIX and VIX9D.
+
+    A strike once listed stays listed until its expiry, as on the exchange: ``already_listed`` holds
+    each live expiry's strikes from earlier days and is updated in place."""
+    carried = already_listed if already_listed is not None else {}
     expiries: list[dt.date] = []
     strikes, calls = [], []
     for rank, expiry in enumerate(listed_expiries(day)):
-        k = expiry_strikes(reference, vix, rank, (expiry - day).days)
+        k = np.union1d(expiry_strikes(reference, vix, rank, (expiry - day).days),
+                       carried.get(expiry, np.empty(0)))
+        carried[expiry] = k
         for is_call in (True, False):
             expiries += [expiry] * k.shape[0]
             strikes.append(k)

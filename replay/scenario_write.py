@@ -122,10 +122,11 @@ def write_options(sink: Sink, seed: int, sessions: list[SessionPath], spx: list[
                   ) -> list[ChainDay]:
     """Chain minute zips for the last ``week`` sessions and the universe file dated the day before each."""
     chains = []
+    listed: dict[dt.date, FloatArray] = {}
     for i in range(len(sessions) - week, len(sessions)):
         path, prev = sessions[i], sessions[i - 1]
         ohlc = spx[i - 1].ohlc
-        listing = build_listing(path.day, float(ohlc[3]), float(prev.vix[-1]), float(prev.vix9d[-1]))
+        listing = build_listing(path.day, float(ohlc[3]), float(prev.vix[-1]), float(prev.vix9d[-1]), listed)
         chain = simulate_chain_day(seed, listing, path)
         chains.append(chain)
         write_chain(sink, chain)

@@ -97,8 +97,10 @@ def greeks_for(contracts: Sequence[ContractSpec], chain: ChainColumns, market: P
     # a usable mid with no time value (deep in the money near expiry) has no IV: the market is
     # pricing the zero-volatility limit, so its Greeks are that limit rather than unknown
     intrinsic = _discounted_intrinsic(market, strike, t, is_call)
+    last_mid = usable_mid(chain.bid[rows], chain.ask[rows], np.zeros(len(rows)), np.inf)  # fresh or not
     with np.errstate(invalid="ignore"):
-        flat = ~from_mid & ~expired & np.isfinite(mid) & (mid <= intrinsic + 1e-9)
+        flat = ~from_mid & ~expired & np.isfinite(last_mid) & (last_mid <= intrinsic + 1e-9) \
+            & ~np.isfinite(chain.lean_iv[rows])
     vol = np.where(expired | flat, 0.0, np.where(from_mid, iv, chain.lean_iv[rows]))
     price_greeks = american_greeks if market.american else bs_greeks
     g = price_greeks(market.spot, strike, t, market.rate, market.dividend_yield, vol, is_call)

@@ -69,8 +69,9 @@ class ManualModeFallback:
     """The spec's safety net, with the states, triggers, persistence and resume rules above."""
 
     def __init__(self, settings: ManualModeSettings, effects: Effects,
-                 token_factory: Callable[[str], str] | None = None) -> None:
+                 token_factory: Callable[[str], str] | None = None, greeks_breaches_to_trigger: int = 2) -> None:
         self.settings = settings
+        self.greeks_breaches_to_trigger = greeks_breaches_to_trigger
         self.effects = effects
         self.token_factory = token_factory or _digest_token
         self.state = AutomationState.AUTOMATIC
@@ -135,7 +136,7 @@ class ManualModeFallback:
         if delta is not None and abs(delta) > s.portfolio_delta_limit:
             active.append(self._trigger("delta", f"Portfolio delta exceeded: {delta:.2f} "
                                         f"(limit {s.portfolio_delta_limit:g})", f"{delta:.2f}"))
-        if len(health.greeks_breaches) >= 2:
+        if len(health.greeks_breaches) >= self.greeks_breaches_to_trigger:
             active.append(self._trigger("greeks", f"Multiple Greeks limits exceeded: "
                                         f"{'; '.join(health.greeks_breaches)}", str(len(health.greeks_breaches))))
         if health.greeks_unavailable:

@@ -1,96 +1,77 @@
-"""Section9BStrategies: the spec's advanced spreads, gated by its rules.
+"""Section9BStrategies: the spec's advanced spreads, chosen from the real chain, priced and risk-checked.
 
-Each analyser first applies the spec's gates (day, time, move, VIX range) with the thresholds from
-:class:`core.settings.Section9BSettings`; every refusal carries its reason. A VIX-gated analyser
-with no VIX data says "VIX unavailable" instead of assuming a level. Pricing a setup from the
-chain (strikes that exist, natural/mid prices, exact risk) is the next step for each analyser and
-is not built yet, so no analyser reports a tradeable setup today.
+Each analyser applies the spec's gates (day, time, move, VIX range) with the thresholds of
+:class:`core.settings.Section9BSettings`, picks listed, liquid contracts nearest the spec's targets,
+prices the structure from the quotes (natural and mid), computes its exact risk and scores it 0-100.
+Every refusal carries its reason; a VIX-gated analyser with no VIX says "VIX unavailable".
+A tradeable verdict carries a ready :class:`core.orders.OrderIntent` (units = 1; the caller sizes it,
+e.g. with ``verdict.units_within_risk``, the units whose max loss fits ``max_risk_per_trade``).
+
+The rules and scores of each analyser are documented in :mod:`strategies.analysers`.
 """
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 from core.market import MarketSnapshot
 from core.settings import Section9BSettings
+from risk.contract_greeks import PricingInputs
+from strategies.analysers import batman, broken_wing, butterfly, condor, diagonal, ratio
+from strategies.analysers.common import Context
+from strategies.params import AnalyserParams
+from strategies.verdict import NetPrices, StrategyAnalysis
 
+Analyser = Callable[[Context], StrategyAnalysis]
 
-@dataclasses.dataclass(frozen=True)
-class StrategyAnalysis:
-    """One analyser's verdict: tradeable with a 0-100 score, or the reason it is not."""
-
-    strategy: str
-    can_trade: bool
-    score: float
-    reason: str
-
-
-NOT_PRICED = "gates passed; pricing this setup from the chain is not built yet"
-
-
-def _refuse(strategy: str, reason: str) -> StrategyAnalysis:
-    return StrategyAnalysis(strategy, False, 0.0, reason)
+#: Analysers in report order (ties in score keep this order).
+ANALYSERS: tuple[Analyser, ...] = (
+    butterfly.analyze, diagonal.analyze, ratio.analyze, broken_wing.analyze, batman.analyze, condor.analyze)
 
 
 class Section9BStrategies:
-    """Runs every analyser on one snapshot and ranks the tradeable ones by score."""
+    """Runs every analyser on one snapshot and ranks the tradeable ones by score.
+
+    ``market`` (optional everywhere) gives the rate, dividend yield and exercise style for implied
+    volatilities; without it the diagonal and the broken-wing condor refuse (they need IVs) and net
+    Greeks read unavailable. Its ``spot`` is not used: the snapshot's underlying price is.
+    """
 
     def __init__(self, settings: Section9BSettings) -> None:
         self.settings = settings
+        self.params = AnalyserParams.from_settings(settings)
 
-    def _vix_between(self, snap: MarketSnapshot, low: float | None, high: float | None) -> str | None:
-        """None when VIX is within [low, high]; otherwise the reason it is not."""
-        vix = snap.vix.price
-        if vix.value is None:
-            return f"VIX unavailable ({vix.reason})"
-        if low is not None and vix.value < low:
-            return f"VIX too low: {vix.value:.2f} < {low:g}"
-        if high is not None and vix.value > high:
-            return f"VIX too high: {vix.value:.2f} > {high:g}"
-        return None
+    def _run(self, analyser: Analyser, snap: MarketSnapshot, market: PricingInputs | None) -> StrategyAnalysis:
+        return analyser(Context.build(snap, self.params, market))
 
-    def analyze_enhanced_butterfly(self, snap: MarketSnapshot) -> StrategyAnalysis:
-        name, s = "Enhanced Butterfly", self.settings
-        if not snap.is_friday():
-            return _refuse(name, "Butterfly only on Friday")
-        if snap.time.time() < s.butterfly_entry:
-            return _refuse(name, f"Wait until {s.butterfly_entry:%H:%M}")
-        move = snap.underlying.move_from_open_pct()
-        if move.value is None:
-            return _refuse(name, f"Move from open unavailable ({move.reason})")
-        if abs(move.value) < s.butterfly_min_move_pct:
-            return _refuse(name, f"Insufficient movement: {move.value:.2f}% (need {s.butterfly_min_move_pct:g}%)")
-        if not snap.has_same_day_expiry():
-            return _refuse(name, "No 0DTE options available")
-        return _refuse(name, NOT_PRICED)
+    def analyze_enhanced_butterfly(self, snap: MarketSnapshot, market: PricingInputs | None = None
+                                   ) -> StrategyAnalysis:
+        return self._run(butterfly.analyze, snap, market)
 
-    def analyze_diagonal_spreads(self, snap: MarketSnapshot) -> StrategyAnalysis:
-        s = self.settings
-        reason = self._vix_between(snap, s.diagonal_vix_min, s.diagonal_vix_max)
-        return _refuse("Diagonal Spread", reason or NOT_PRICED)
+    def analyze_diagonal_spreads(self, snap: MarketSnapshot, market: PricingInputs | None = None
+                                 ) -> StrategyAnalysis:
+        return self._run(diagonal.analyze, snap, market)
 
-    def analyze_ratio_spreads(self, snap: MarketSnapshot) -> StrategyAnalysis:
-        reason = self._vix_between(snap, self.settings.ratio_vix_min, None)
-        return _refuse("Ratio Spread", reason or NOT_PRICED)
+    def analyze_ratio_spreads(self, snap: MarketSnapshot, market: PricingInputs | None = None) -> StrategyAnalysis:
+        return self._run(ratio.analyze, snap, market)
 
-    def analyze_broken_wing_butterfly(self, snap: MarketSnapshot) -> StrategyAnalysis:
-        s = self.settings
-        reason = self._vix_between(snap, s.bwb_vix_min, s.bwb_vix_max)
-        return _refuse("Broken Wing Butterfly", reason or NOT_PRICED)
+    def analyze_broken_wing_butterfly(self, snap: MarketSnapshot, market: PricingInputs | None = None
+                                      ) -> StrategyAnalysis:
+        return self._run(broken_wing.analyze, snap, market)
 
-    def analyze_batman_spread(self, snap: MarketSnapshot) -> StrategyAnalysis:
-        name = "Batman Spread"
-        if not snap.is_friday():
-            return _refuse(name, "Batman spreads on Fridays only")
-        reason = self._vix_between(snap, self.settings.batman_vix_min, None)
-        return _refuse(name, reason or NOT_PRICED)
+    def analyze_batman_spread(self, snap: MarketSnapshot, market: PricingInputs | None = None) -> StrategyAnalysis:
+        return self._run(batman.analyze, snap, market)
 
-    def analyzers(self) -> list[Callable[[MarketSnapshot], StrategyAnalysis]]:
-        return [self.analyze_enhanced_butterfly, self.analyze_diagonal_spreads, self.analyze_ratio_spreads,
-                self.analyze_broken_wing_butterfly, self.analyze_batman_spread]
+    def analyze_broken_wing_condor(self, snap: MarketSnapshot, market: PricingInputs | None = None
+                                   ) -> StrategyAnalysis:
+        return self._run(condor.analyze, snap, market)
 
-    def analyze_all_section9b(self, snap: MarketSnapshot) -> tuple[list[StrategyAnalysis], list[StrategyAnalysis]]:
+    def analyze_all_section9b(self, snap: MarketSnapshot, market: PricingInputs | None = None
+                              ) -> tuple[list[StrategyAnalysis], list[StrategyAnalysis]]:
         """(every analyser's verdict, tradeable opportunities best first)."""
-        verdicts = [analyze(snap) for analyze in self.analyzers()]
+        ctx = Context.build(snap, self.params, market)  # the liquidity mask once per bar
+        verdicts = [analyse(ctx) for analyse in ANALYSERS]
         opportunities = sorted((v for v in verdicts if v.can_trade), key=lambda v: v.score, reverse=True)
         return verdicts, opportunities
+
+
+__all__ = ["ANALYSERS", "NetPrices", "Section9BStrategies", "StrategyAnalysis"]

@@ -12,7 +12,7 @@ from core.settings import load_settings
 from risk.contract_greeks import (
     SOURCE_EXPIRED, SOURCE_LEAN, SOURCE_MID, ContractGreeks, PricingInputs, greeks_for)
 from risk.greeks_monitor import GreeksMonitor
-from strategies.section9b import NOT_PRICED, Section9BStrategies
+from strategies.section9b import Section9BStrategies
 
 SETTINGS = load_settings(lambda name: None)
 NOW = datetime(2021, 1, 8, 10, 40)
@@ -257,17 +257,18 @@ def test_section9b_gates_report_reasons():
         "Insufficient movement: 0.81% (need 1%)"
     assert _verdicts(_snapshot(spx=3740.0, expiry=date(2021, 1, 15)))["Enhanced Butterfly"] == \
         "No 0DTE options available"
-    assert _verdicts(_snapshot(spx=3740.0))["Enhanced Butterfly"] == NOT_PRICED
+    assert _verdicts(_snapshot(spx=3740.0))["Enhanced Butterfly"] == "VIX unavailable (no data received)"
 
 
 @pytest.mark.parametrize("vix, strategy, reason", [
     (14.0, "Diagonal Spread", "VIX too low: 14.00 < 15"),
     (36.0, "Diagonal Spread", "VIX too high: 36.00 > 35"),
-    (20.0, "Diagonal Spread", NOT_PRICED),
+    (20.0, "Diagonal Spread", "IV term structure needs pricing inputs (rate, dividend yield) not given"),
     (19.9, "Ratio Spread", "VIX too low: 19.90 < 20"),
     (17.0, "Broken Wing Butterfly", "VIX too low: 17.00 < 18"),
     (21.0, "Batman Spread", "VIX too low: 21.00 < 22"),
-    (22.0, "Batman Spread", NOT_PRICED),
+    (22.0, "Batman Spread",
+     "No suitable expiration: nearest expiry to 10 DTE is 2021-01-08 (0 DTE), outside 5..20 DTE"),
 ])
 def test_section9b_vix_gates(vix, strategy, reason):
     assert _verdicts(_snapshot(vix=Reading(vix)))[strategy] == reason

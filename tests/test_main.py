@@ -82,6 +82,7 @@ def live_algo(monkeypatch):
     connects: list[bool] = []
     monkeypatch.setattr(TastytradeWebSocket, "connect", lambda self: connects.append(True))
     algo = ld.start_algorithm(live_mode=True)
+    algo.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.0025)
     algo.connects = connects
     return algo
 
@@ -184,7 +185,7 @@ def test_days_without_chain_data_are_reported(algo):
 
 
 def test_internal_error_halts_automation_instead_of_crashing(algo, monkeypatch):
-    def broken(_snapshot):
+    def broken(*_args):
         raise ZeroDivisionError("boom")
 
     monkeypatch.setattr(algo.section9b, "analyze_all_section9b", broken)

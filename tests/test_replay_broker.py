@@ -185,3 +185,19 @@ def test_settlement_sends_order_events_and_records_share_delivery():
     assert book.algo.portfolio[book.spy].quantity == 100
     assert [f.kind for f in book.broker.fills[-2:]] == ["assignment", "assignment"]
     assert [s for _, s, _ in book.events] == [ld.OrderStatus.FILLED, ld.OrderStatus.FILLED]
+
+
+def test_dividend_yield_from_the_factor_file(tmp_path):
+    folder = tmp_path / "equity" / "usa" / "factor_files"
+    folder.mkdir(parents=True)
+    # SPY's last rows: the March 2021 dividend is 391.48 x (1 - 0.996736) = 1.2778
+    (folder / "spy.csv").write_text("20201217,0.9925053,1,372.24\n20210318,0.9967360,1,391.48\n20501231,1,1,0\n")
+    ld.DividendYieldProvider.data_root = tmp_path
+    try:
+        provider = ld.DividendYieldProvider(ld.Symbol("SPY", ld.SecurityType.EQUITY))
+        expected = (372.24 * (1 - 0.9925053 / 0.9967360) + 391.48 * (1 - 0.9967360)) / 400.0
+        assert provider.get_dividend_yield(date(2021, 3, 19), 400.0) == pytest.approx(expected)
+        assert ld.DividendYieldProvider(ld.Symbol("GOOG", ld.SecurityType.EQUITY)).get_dividend_yield(
+            date(2021, 3, 19)) == 0.0  # no factor file: LEAN's provider yields 0
+    finally:
+        ld.DividendYieldProvider.data_root = None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import subprocess
+from datetime import datetime
 import sys
 from pathlib import Path
 
@@ -48,7 +49,8 @@ def test_vix_spike_switches_to_manual_mode(tmp_path):
     from replay.runner import Replay
 
     info = write_scenario("vix-spike", tmp_path)
-    replay = Replay(ReplayConfig(tmp_path, info.parameters))
+    isolate = {"manual-portfolio-delta-limit": "1000000", "greeks-breaches-for-manual": "5"}  # VIX alone
+    replay = Replay(ReplayConfig(tmp_path, {**info.parameters, **isolate}))
     attempts = _attempt_daily_spread(replay.algorithm)
     run = replay.run()
     stats = statistics(run)
@@ -142,3 +144,20 @@ def test_a_combo_through_the_gate_fills_and_settles_end_to_end(tmp_path):
     assert stats["Net Profit"] == pytest.approx(round(cash_flows, 2), abs=0.01)
     assert not any(h.invested for h in algo.portfolio.values())
     assert stats["Runtime Statistics"]["Automation State"] == "AUTOMATIC"
+
+
+def test_friday_move_trades_the_enhanced_butterfly(tmp_path):
+    """The >1% Friday: Section 9B's best opportunity goes out as one combo limit order, fills against
+    the chain's natural prices, and is closed by the 0DTE rules (or cash-settled)."""
+    info, run = _run("friday-move", tmp_path, **{"start-date": "2021-05-14"})
+    assert abs(info.facts.friday_max_move_pct) > 1
+    fly = [t for t in run.algorithm.orders if t.tag == "Enhanced Butterfly"]
+    assert fly and {t.kind for t in fly} == {"combo_limit"}
+    first_group = [t for t in fly if t.group == fly[0].group]
+    units = first_group[0].combo_units
+    assert [t.quantity / units for t in first_group] == [-1, 2, -1]  # sold wings, bought body
+    assert fly[0].time.time() >= datetime.strptime("10:35", "%H:%M").time()
+    filled = [f for f in run.broker.fills if f.tag == "Enhanced Butterfly"]
+    assert filled, "a butterfly entry must fill"
+    exits = [f for f in run.broker.fills if f.tag in ("Enhanced Butterfly exit", "cash-settlement")]
+    assert exits and not any(h.invested for h in run.algorithm.portfolio.values())

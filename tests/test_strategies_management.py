@@ -1,0 +1,82 @@
+"""Open Section 9B trades: fills, exit rules and the closing order."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+import pytest
+
+from core.market import ContractSpec
+from core.orders import OrderIntent, OrderLeg
+from strategies.management import ExitRules, TradeBook, mark_net
+
+RULES = ExitRules(time(15, 0), 1, time(15, 30), timedelta(minutes=10))
+FRI = date(2021, 1, 8)
+
+
+def _fly(expiry: date = FRI) -> OrderIntent:
+    lower, body, upper = (ContractSpec("SPX", "SPXW", expiry, k, True, 100.0) for k in (3700.0, 3750.0, 3800.0))
+    legs = (OrderLeg("l", -1, lower), OrderLeg("b", 2, body), OrderLeg("u", -1, upper))
+    return OrderIntent("Enhanced Butterfly", legs, 3, -2.0, datetime(2021, 1, 8, 10, 40),
+                       profit_target=1.0, stop_loss=-4.0, max_loss=900.0)
+
+
+def _opened(intent: OrderIntent) -> tuple[TradeBook, object]:
+    book = TradeBook(RULES)
+    trade = book.add_entry(intent, [1, 2, 3], intent.created)
+    for order_id, price, quantity in ((1, 30.0, -3), (2, 10.0, 6), (3, 1.0, -3)):
+        book.on_fill(order_id, price, quantity)
+    return book, trade
+
+
+def test_entry_is_open_once_every_leg_filled_with_its_net_price():
+    book = TradeBook(RULES)
+    trade = book.add_entry(_fly(), [1, 2, 3], datetime(2021, 1, 8, 10, 40))
+    book.on_fill(1, 30.0, -3)
+    assert trade.state == "working" and book.live_strategies() == {"Enhanced Butterfly"}
+    book.on_fill(2, 10.0, 6)
+    book.on_fill(3, 1.0, -3)
+    assert trade.state == "open" and trade.entry_net == pytest.approx(-30 + 20 - 1)  # a credit of 11
+
+
+@pytest.mark.parametrize("mark, minute, reason", [
+    (-10.0, (11, 0), "profit target: +1.00 >= +1.00 per share"),
+    (-15.0, (11, 0), "stop: -4.00 <= -4.00 per share"),
+    (-11.0, (11, 0), None),
+    (-11.0, (15, 0), "0DTE time exit at 15:00"),
+    (None, (15, 0), "0DTE time exit at 15:00"),  # time rules need no mark
+    (None, (11, 0), None),
+])
+def test_exit_rules_for_a_0dte_trade(mark, minute, reason):
+    book, trade = _opened(_fly())
+    assert book.exit_reason(trade, mark, datetime(2021, 1, 8, *minute)) == reason
+
+
+def test_other_expiries_close_before_expiry():
+    book, trade = _opened(_fly(expiry=date(2021, 1, 15)))
+    assert book.exit_reason(trade, -11.0, datetime(2021, 1, 14, 15, 29)) is None
+    assert book.exit_reason(trade, -11.0, datetime(2021, 1, 14, 15, 30)) == \
+        "closing 1 trading day(s) before expiry 2021-01-15"
+
+
+def test_closing_order_reverses_every_leg_and_reduces_only():
+    book, trade = _opened(_fly())
+    close = book.closing_intent(trade, "stop", 14.2, datetime(2021, 1, 8, 12, 0))
+    assert [leg.quantity for leg in close.legs] == [1, -2, 1] and close.units == 3 and close.reduces_only
+    book.on_cancel(99)  # unrelated order: nothing happens
+    assert trade.state == "open"
+
+
+def test_unfilled_entries_go_stale_and_cancel():
+    book = TradeBook(RULES)
+    trade = book.add_entry(_fly(), [1, 2, 3], datetime(2021, 1, 8, 10, 40))
+    assert book.stale_entries(datetime(2021, 1, 8, 10, 49)) == []
+    assert book.stale_entries(datetime(2021, 1, 8, 10, 50)) == [trade]
+    book.on_cancel(2)
+    assert trade.state == "cancelled" and book.live_strategies() == set()
+
+
+def test_mark_needs_every_leg():
+    intent = _fly()
+    marks = {leg.contract: p for leg, p in zip(intent.legs, (30.0, 10.0, 1.0))}
+    assert mark_net(intent.legs, marks.get) == pytest.approx(-11.0)
+    assert mark_net(intent.legs, lambda c: None) is None
