@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import sys
 import tempfile
 import types
@@ -118,7 +119,7 @@ class Futures:
 
 # --- symbols and data ---------------------------------------------------------------------------
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=True)
 class Symbol:
     """Hashable identity of a security; options carry expiry, strike and right."""
 
@@ -128,6 +129,12 @@ class Symbol:
     expiry: date | None = None
     strike: float | None = None
     right: OptionRight | None = None
+
+    def __post_init__(self) -> None:  # symbols are dictionary keys on every bar: hash once
+        object.__setattr__(self, "_hash", hash((self.value, self.security_type.value, self.expiry, self.strike)))
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined]
 
     def __str__(self) -> str:
         return self.value
@@ -417,15 +424,24 @@ class DividendYieldProvider(_Strict):
                                f"{self.symbol.value.lower()}.csv", day, security_price)
 
 
-def _trailing_yield(path: Path, day: date, price: float | None) -> float:
+@functools.lru_cache(maxsize=64)
+def _factor_rows(path: Path) -> tuple[tuple[date, float, float], ...]:
+    """(date, price factor, reference price) rows of a LEAN factor file (read once per run)."""
     if not path.is_file():
-        return 0.0
+        return ()
     rows = []
     for line in path.read_text().splitlines():
         parts = line.split(",")
         if len(parts) >= 4:
             rows.append((date(int(parts[0][:4]), int(parts[0][4:6]), int(parts[0][6:8])), float(parts[1]),
                          float(parts[3])))
+    return tuple(rows)
+
+
+def _trailing_yield(path: Path, day: date, price: float | None) -> float:
+    rows = _factor_rows(path)
+    if not rows:
+        return 0.0
     dividends, reference = 0.0, None
     for (when, factor, ref), (_next_day, next_factor, _next_ref) in zip(rows, rows[1:]):
         if when <= day:
