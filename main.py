@@ -15,6 +15,8 @@ from AlgorithmImports import *
 import builtins
 import dataclasses
 import json
+import math
+import re
 
 import numpy as np
 from datetime import date, datetime, time, timedelta
@@ -103,8 +105,9 @@ class TomKingFramework(QCAlgorithm):
             self.trackers[f"breadth:{ticker}"] = SeriesTracker(ticker, stale)
         self._opening_baseline: list[float] = []
         self._opening_volume_today = 0.0
-        self._future_session_close: dict[date, float] = {}
+        self._future_session_close: dict[date, tuple[float, str]] = {}
         self._friday_records: list[FridayRecord] = []
+        self._friday_saved: list[Any] = self._load_friday_history()
         self._friday_pending: FridayRecord | None = None
         self._contracts: dict[Symbol, ContractSpec] = {}
         self._last_quote: dict[Symbol, datetime] = {}  # time of each contract's last real quote
@@ -236,12 +239,15 @@ class TomKingFramework(QCAlgorithm):
     def _on_bar(self, slice: Slice) -> None:
         now = self.time
         self._drain_stream()
-        hours = self.securities[self.underlying_symbol].exchange.hours
-        if not hours.is_open(now - timedelta(minutes=1), False):
+        underlying = self.securities[self.underlying_symbol]
+        hours = underlying.exchange.hours
+        # LEAN's market hours are in the exchange's own time zone (Chicago for SPX): ask with its clock
+        if not hours.is_open(underlying.local_time - timedelta(minutes=1), False):
             self._record_series(slice, now)  # extended-hours E-mini bars: data only, no trading logic
             return
         if self._day != now.date():
-            self._start_day(now.date(), hours.get_previous_trading_day(now.date()).date())
+            previous = hours.get_previous_trading_day(datetime.combine(now.date(), time(0, 0)))
+            self._start_day(now.date(), previous.date())
             self._session_start = now - timedelta(minutes=1)
         self._record_series(slice, now)
         held = {h.symbol for h in self.portfolio.values() if h.invested}
@@ -283,9 +289,9 @@ class TomKingFramework(QCAlgorithm):
 
     def _stream_down_seconds(self, now: datetime) -> float | None:
         """Live only: how long the DXLink stream has not been connected (None in backtests)."""
-        if not self.live_mode:
-            return None
-        connected = self.websocket is not None and self.websocket.is_connected
+        if not self.live_mode or self.websocket is None:
+            return None  # backtest, or no stream configured (LEAN's own live feed is the data)
+        connected = self.websocket.is_connected
         if connected:
             self._stream_down_since = None
             return 0.0
@@ -302,10 +308,12 @@ class TomKingFramework(QCAlgorithm):
         self._finish_friday()
         closes = {"underlying": self._last_daily_close(self.underlying_symbol)}
         closes |= {f"breadth:{t}": self._last_daily_close(s) for t, s in self.breadth_symbols.items()}
-        future_close = self._future_session_close.get(previous_session)
-        closes["future"] = (previous_session, future_close) if future_close is not None else None
+        stored = self._future_session_close.get(previous_session)
+        # only the same contract's close: across a roll the difference would be carry, not a move
+        same = stored is not None and stored[1] == self._front_contract()
+        closes["future"] = (previous_session, stored[0]) if stored is not None and same else None
         for name, tracker in self.trackers.items():
-            tracker.begin_day(day, previous_session, closes.get(name))
+            tracker.begin_day(day, previous_session, closes.get(name), last_bar_is_close=name != "future")
         self._opening_volume_today = 0.0
         self._opening_baseline = self._opening_volumes(self.underlying_symbol) if day.weekday() == 4 else []
 
@@ -343,7 +351,11 @@ class TomKingFramework(QCAlgorithm):
             if name == "underlying" and now.time() <= self._opening_window_end():
                 self._opening_volume_today += float(bar.volume)
             elif name == "future" and now.time() == time(16, 0):  # CME equity-index settlement time
-                self._future_session_close[now.date()] = float(bar.close)
+                self._future_session_close[now.date()] = (float(bar.close), self._front_contract())
+
+    def _front_contract(self) -> str:
+        """The E-mini contract the continuous series maps to now (LEAN's ``mapped``)."""
+        return str(self.future.mapped) if self.future is not None else ""
 
     def _opening_window_end(self) -> time:
         minutes = 9 * 60 + 30 + self.cfg.friday.opening_minutes
@@ -467,6 +479,19 @@ class TomKingFramework(QCAlgorithm):
             self.log(f"[Progressive Friday] recorded at {snap.time:%H:%M}: score {analysis.score:g}; reference "
                      f"condor {condor if isinstance(condor, str) else _describe_condor(condor)}")
 
+    def _load_friday_history(self) -> list[Any]:
+        """Live: the Fridays recorded by earlier deployments (kept, never overwritten). Backtests start empty."""
+        key = friday_history_key(self.live_mode)
+        if not self.live_mode or not self.object_store.contains_key(key):
+            return []
+        try:
+            saved = json.loads(self.object_store.read(key))
+        except ValueError as exc:
+            self.error(f"[Progressive Friday] stored history unreadable ({exc}); starting a new one beside it")
+            self.object_store.save(key + ".unreadable", self.object_store.read(key))
+            return []
+        return saved if isinstance(saved, list) else []
+
     def _finish_friday(self) -> None:
         """Settle the recorded Friday against that day's close, store it, update the statistics."""
         record, self._friday_pending = self._friday_pending, None
@@ -474,8 +499,8 @@ class TomKingFramework(QCAlgorithm):
             return
         record.close = self.trackers["underlying"].last_close_on(record.day)
         self._friday_records.append(record)
-        self.object_store.save(friday_history_key(self.live_mode),
-                               json.dumps([r.to_record() for r in self._friday_records], sort_keys=True))
+        self.object_store.save(friday_history_key(self.live_mode), json.dumps(
+            self._friday_saved + [r.to_record() for r in self._friday_records], sort_keys=True))
         for label, text in summarize(self._friday_records).items():
             self.set_runtime_statistic(label, text)
         pnl = "n/a" if record.pnl_dollars is None else f"${record.pnl_dollars:,.2f}"
@@ -530,7 +555,7 @@ class TomKingFramework(QCAlgorithm):
         market = self._pricing_inputs(snap) if snap.underlying.price.value is not None else None
         verdicts, opportunities = self.section9b.analyze_all_section9b(snap, market)
         for verdict in verdicts:  # logged when the verdict's kind changes, not every minute its numbers do
-            kind = f"{verdict.can_trade}:{verdict.reason.split(':')[0]}"
+            kind = f"{verdict.can_trade}:{re.sub(r'[-+]?[0-9][0-9.,]*', '#', verdict.reason)}"
             if self._last_messages.get(f"s9b:{verdict.strategy}") != kind:
                 self._last_messages[f"s9b:{verdict.strategy}"] = kind
                 self.log(f"[Section 9B] {verdict.strategy}: {verdict.reason}")
@@ -543,9 +568,14 @@ class TomKingFramework(QCAlgorithm):
 
     def _execute_section9b(self, best: StrategyAnalysis, snap: MarketSnapshot) -> None:
         """The spec's handler: one sized combo limit order through the gate, one trade per strategy."""
+        s9b = self.cfg.section9b
         if best.intent is None or best.strategy in self.trades.live_strategies() \
-                or best.strategy in self._suggested_today:
+                or best.strategy in self._suggested_today \
+                or self.trades.entries_today(best.strategy, snap.today) >= s9b.max_entry_attempts:
             return
+        if best.intent.legs and all(leg.contract is not None and leg.contract.expiry == snap.today
+                                    for leg in best.intent.legs) and snap.time.time() >= s9b.zero_dte_exit:
+            return  # no new 0DTE structure once its time exit has passed
         per_unit = best.intent.contracts_total()
         units = min(best.units_within_risk, self.cfg.manual.max_contracts_per_order // max(per_unit, 1))
         if units < 1:
@@ -554,7 +584,8 @@ class TomKingFramework(QCAlgorithm):
                            f"allows no unit at max loss ${best.max_loss_dollars or 0:,.2f} per unit")
             return
         max_loss = best.intent.max_loss * units if best.intent.max_loss is not None else None
-        intent = dataclasses.replace(best.intent, units=units, max_loss=max_loss)
+        intent = dataclasses.replace(best.intent, units=units, max_loss=max_loss,
+                                     limit_price=self._walked_limit(best, snap))
         self.log(f"[Section 9B] Best opportunity: {best.strategy} (Score: {best.score:g}) x{units}: "
                  f"{intent.describe_legs()} at {intent.limit_price:+.2f}")
         tickets = self.submit_order(intent)
@@ -563,28 +594,50 @@ class TomKingFramework(QCAlgorithm):
         else:
             self._suggested_today.add(best.strategy)  # one suggestion per strategy per day
 
+    def _walked_limit(self, best: StrategyAnalysis, snap: MarketSnapshot) -> float | None:
+        """First attempt at the analyser's limit (the mid); each retry of the day concedes an equal step
+        toward the natural price, the last attempt at natural, never through it (rounded in our favour)."""
+        if best.prices is None or best.intent is None:
+            return best.intent.limit_price if best.intent is not None else None
+        attempts = self.cfg.section9b.max_entry_attempts
+        k = self.trades.entries_today(best.strategy, snap.today)
+        step = k / (attempts - 1) if attempts > 1 else 1.0
+        mid, natural = best.intent.limit_price or best.prices.mid, best.prices.natural
+        tick = self.cfg.section9b.limit_tick
+        return min(math.floor((mid + step * (natural - mid)) / tick + 1e-9) * tick, natural)
+
     def _manage_trades(self, snap: MarketSnapshot) -> None:
-        """Each minute: cancel stale entries; close open trades at target, stop or their time rule."""
+        """Each minute: reconcile with holdings, cancel stale entries and closes, close open trades at
+        target, stop or their time rule."""
+        held = {p.contract: p.quantity for p in snap.positions if p.contract is not None}
+        for trade in self.trades.reconcile(held):
+            self.log(f"[Section 9B] {trade.strategy}: no longer held ({trade.exit_reason}); trade closed")
         for trade in self.trades.stale_entries(snap.time):
+            trade.state = "cancelling"
             for order_id in trade.entry_ids:
                 self.transactions.cancel_order(order_id)
             self.log(f"[Section 9B] {trade.strategy}: entry not filled within "
-                     f"{self.cfg.section9b.entry_timeout_minutes:g} min, cancelled")
+                     f"{self.cfg.section9b.entry_timeout_minutes:g} min, cancelling")
+        for trade in self.trades.stale_closes(snap.time):
+            trade.close_attempts += 1
+            for order_id in trade.close_ids:
+                self.transactions.cancel_order(order_id)
         rows = {c: i for i, c in enumerate(snap.chain.contracts)}
         # the last two-sided quote marks a position (as LEAN marks holdings), fresh or not
         mids = usable_mid(snap.chain.bid, snap.chain.ask, np.zeros(len(snap.chain)), np.inf)
         mark = lambda c: float(mids[rows[c]]) if c in rows and mids[rows[c]] == mids[rows[c]] else None  # noqa: E731
-        halted = self.manual_mode.state is AutomationState.MANUAL
+        state = self.manual_mode.state.name
         for trade in [t for t in self.trades.trades if t.state == "open"]:
-            if halted and trade.exit_reason:
-                continue  # its exit is already a suggestion; the human acts while MANUAL
+            if trade.refused_in == state:
+                continue  # its exit is already a suggestion in this state; not repeated every minute
             current = mark_net(trade.intent.legs, mark)
             reason = self.trades.exit_reason(trade, current, snap.time)
             if reason is not None:
                 self._close_trade(trade, reason, current, snap)
 
     def _close_trade(self, trade: OpenTrade, reason: str, current: float | None, snap: MarketSnapshot) -> None:
-        """Reverse the structure: at mid for a profit target, at the natural price otherwise."""
+        """Reverse the structure: at mid (rounded in our favour) for a first profit-target attempt, else at
+        the natural price (rounded to be marketable), on the limit tick tastytrade accepts."""
         rows = {c: i for i, c in enumerate(snap.chain.contracts)}
         natural = 0.0
         for leg in trade.intent.legs:
@@ -594,15 +647,22 @@ class TomKingFramework(QCAlgorithm):
                 return
             i = rows[leg.contract]
             natural += -leg.quantity * float(snap.chain.ask[i] if -leg.quantity > 0 else snap.chain.bid[i])
-        limit = -current if reason.startswith("profit target") and current is not None else natural
+        tick = self.cfg.section9b.limit_tick
+        at_mid = reason.startswith("profit target") and current is not None and trade.close_attempts == 0
+        if at_mid and current is not None:
+            limit = math.floor(-current / tick) * tick
+        else:
+            limit = math.ceil(natural / tick) * tick
         if limit != limit:
             return
-        intent = self.trades.closing_intent(trade, reason, round(limit, 2), snap.time)
+        intent = self.trades.closing_intent(trade, reason, round(limit, 10), snap.time)
         self.log(f"[Section 9B] closing {trade.strategy}: {reason}")
         tickets = self.submit_order(intent)
         trade.exit_reason = reason
         if tickets:
-            trade.state, trade.close_ids = "closing", {t.order_id for t in tickets}
+            trade.state, trade.close_ids, trade.close_sent = "closing", {t.order_id for t in tickets}, snap.time
+        else:
+            trade.refused_in = self.manual_mode.state.name
 
     def _log_once(self, key: str, message: str) -> None:
         """Log a recurring status line only when it changes (minute bars would repeat it 390 times)."""
@@ -650,11 +710,14 @@ class TomKingFramework(QCAlgorithm):
         status = "INVALID" if order_event.status == OrderStatus.INVALID else str(order_event.status)
         self.manual_mode.on_order_event(status, str(order_event.message), self.time,
                                         self._order_key(order_event.order_id))
-        if order_event.status == OrderStatus.FILLED:
-            self.trades.on_fill(order_event.order_id, float(order_event.fill_price), float(order_event.fill_quantity))
+        if order_event.status in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED):
+            self.trades.on_fill(order_event.order_id, float(order_event.fill_price),
+                                float(order_event.fill_quantity), order_event.status == OrderStatus.FILLED)
             self._sync_stream_positions()
         elif order_event.status == OrderStatus.CANCELED:
             self.trades.on_cancel(order_event.order_id)
+        elif order_event.status == OrderStatus.INVALID:
+            self.trades.on_invalid(order_event.order_id)
 
     def _order_key(self, order_id: int) -> str:
         """One key per order as the trader sees it: a combo's legs share their group's key."""

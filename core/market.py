@@ -204,13 +204,15 @@ class SeriesTracker:
         self._volume = 0.0
         self.days_with_data: set[date] = set()
 
-    def begin_day(self, day: date, previous_session: date, history_close: tuple[date, float] | None = None
-                  ) -> None:
-        """Start ``day``: the previous close is the history bar or last bar dated ``previous_session``."""
+    def begin_day(self, day: date, previous_session: date, history_close: tuple[date, float] | None = None,
+                  last_bar_is_close: bool = True) -> None:
+        """Start ``day``: the previous close is the history bar or (unless ``last_bar_is_close`` is off, as
+        for a future whose last bar may be another contract's) the last bar dated ``previous_session``."""
         self._day, self._open, self._volume = day, None, 0.0
         if history_close is not None and history_close[0] == previous_session and history_close[1] > 0:
             self._previous_close = Reading(history_close[1])
-        elif self._last is not None and self._last_time is not None and self._last_time.date() == previous_session:
+        elif last_bar_is_close and self._last is not None and self._last_time is not None \
+                and self._last_time.date() == previous_session:
             self._previous_close = Reading(self._last)
         else:
             self._previous_close = Reading.missing(f"no {self.name} close for the previous session "

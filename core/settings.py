@@ -97,8 +97,11 @@ class ManualModeSettings:
         positive)
     state_order_errors: str = param("manual-state-order-errors", "MANUAL", "State for the order-error budget", _STATE)
     state_extreme_vix: str = param("manual-state-extreme-vix", "MANUAL", "State for extreme VIX", _STATE)
-    state_delta: str = param("manual-state-delta", "MANUAL", "State for the portfolio delta limit", _STATE)
-    state_greeks: str = param("manual-state-greeks", "MANUAL", "State for multiple Greeks limits", _STATE)
+    state_delta: str = param(
+        "manual-state-delta", "REDUCE_ONLY", "State for the portfolio delta limit (reduce-only lets exits out)",
+        _STATE)
+    state_greeks: str = param(
+        "manual-state-greeks", "REDUCE_ONLY", "State for multiple Greeks limits (reduce-only lets exits out)", _STATE)
     state_greeks_unavailable: str = param(
         "manual-state-greeks-unavailable", "MANUAL", "State when held Greeks cannot be computed", _STATE)
     state_stale_data: str = param("manual-state-stale-data", "MANUAL", "State for stale data", _STATE)
@@ -384,6 +387,8 @@ class Section9BSettings:
         "s9b-close-days-before-expiry", 1,
         "Other structures are closed this many trading days before expiry (no assignment)", positive)
     close_time: time = param("s9b-close-time", time(15, 30), "Time of day for the before-expiry close (NY)")
+    max_entry_attempts: int = param(
+        "s9b-max-entry-attempts", 3, "Entries sent per strategy per day (unfilled ones are cancelled)", positive)
     entry_timeout_minutes: float = param(
         "s9b-entry-timeout-minutes", 10.0, "Cancel an unfilled entry after this many minutes", positive)
 

@@ -277,10 +277,13 @@ class ExchangeHours(_Strict):
         self.open = True
 
     def is_open(self, local_time: datetime, extended_market_hours: bool = False) -> bool:
-        return self.open
+        """Open for the regular session 09:30-16:15 New York (the SPX session), unless a test closes it."""
+        return self.open and local_time.weekday() < 5 and time(9, 30) <= local_time.time() < time(16, 15)
 
-    def get_previous_trading_day(self, day: date) -> datetime:
-        previous = day - timedelta(days=1)
+    def get_previous_trading_day(self, day: datetime) -> datetime:
+        if not isinstance(day, datetime):
+            raise NotImplementedInDouble("get_previous_trading_day takes a datetime (a .NET DateTime)")
+        previous = day.date() - timedelta(days=1)
         while previous.weekday() >= 5:
             previous -= timedelta(days=1)
         return datetime.combine(previous, datetime.min.time())
@@ -316,6 +319,15 @@ class OptionFilterUniverse(_Strict):
 
 
 class Security(_Strict):
+    clock: Callable[[], datetime] | None = None  # the algorithm's clock (New York) for local_time
+
+    @property
+    def local_time(self) -> datetime:
+        """The exchange's local time; the double's exchanges keep New York time."""
+        if self.clock is None:
+            raise NotImplementedInDouble("Security.local_time needs the algorithm's clock")
+        return self.clock()
+
     def __init__(self, symbol: Symbol, multiplier: float = 1.0) -> None:
         self.symbol = symbol
         self.symbol_properties = SymbolProperties(multiplier)
@@ -365,10 +377,12 @@ class Portfolio(_Strict):
 
 
 class Securities(_Strict):
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self._by_symbol: dict[Symbol, Security] = {}
+        self.clock = clock
 
     def add(self, security: Security) -> Security:
+        security.clock = self.clock
         self._by_symbol.setdefault(security.symbol, security)
         return self._by_symbol[security.symbol]
 
@@ -535,7 +549,7 @@ class QCAlgorithm(_Strict):
         self.time_zone: str | None = None
         self.brokerage: tuple[Any, Any] | None = None
         self.benchmark: Symbol | None = None
-        self.securities = Securities()
+        self.securities = Securities(lambda: self.time)
         self.portfolio = Portfolio(self.securities._by_symbol)
         self.transactions = Transactions()
         self.logs: list[str] = []

@@ -16,9 +16,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from core.market import ChainColumns, ContractSpec
-from risk.american import american_greeks, american_implied_volatility
+from risk.american import american_greeks, american_implied_volatility, american_price
 from risk.expiry_time import AM_SETTLEMENT, PM_SETTLEMENT, year_fraction_to_expiry
-from risk.pricing import bs_greeks, implied_volatility
+from risk.pricing import bs_greeks, bs_price, implied_volatility
 
 SOURCE_MID = "mid"
 SOURCE_LEAN = "lean-iv (quote unusable)"
@@ -75,6 +75,23 @@ def _discounted_intrinsic(market: PricingInputs, strike: NDArray[np.float64], t:
     return floor
 
 
+def _theta_within_time_value(market: PricingInputs, strike: NDArray[np.float64], t: NDArray[np.float64],
+                             vol: NDArray[np.float64], is_call: NDArray[np.bool_], theta: NDArray[np.float64]
+                             ) -> NDArray[np.float64]:
+    """Theta per calendar day, but for an option with less than a day left no larger than the time
+    value it still has: it cannot lose more than that before it expires (0DTE theta as a one-day rate
+    would otherwise overstate the decay many times over)."""
+    short = (t > 0) & (t < 1.0 / 365.0)
+    if not np.any(short):
+        return theta
+    assert market.spot is not None
+    price = (american_price if market.american else bs_price)(
+        market.spot, strike, np.maximum(t, 0.0), market.rate, market.dividend_yield, np.nan_to_num(vol), is_call)
+    intrinsic = np.maximum(0.0, np.where(is_call, market.spot - strike, strike - market.spot))
+    time_value = np.maximum(price - intrinsic, 0.0)
+    return np.where(short, np.maximum(theta, -time_value), theta)
+
+
 def greeks_for(contracts: Sequence[ContractSpec], chain: ChainColumns, market: PricingInputs
                ) -> dict[ContractSpec, ContractGreeks]:
     """Greeks of ``contracts`` found in ``chain`` (vectorised); absent ones are left out."""
@@ -104,6 +121,7 @@ def greeks_for(contracts: Sequence[ContractSpec], chain: ChainColumns, market: P
     vol = np.where(expired | flat, 0.0, np.where(from_mid, iv, chain.lean_iv[rows]))
     price_greeks = american_greeks if market.american else bs_greeks
     g = price_greeks(market.spot, strike, t, market.rate, market.dividend_yield, vol, is_call)
+    theta = _theta_within_time_value(market, strike, t, vol, is_call, g["theta"])
     sources = np.where(expired, SOURCE_EXPIRED, np.where(
         from_mid, SOURCE_MID, np.where(flat, SOURCE_NO_TIME_VALUE, SOURCE_LEAN)))
     out = {}
@@ -111,6 +129,6 @@ def greeks_for(contracts: Sequence[ContractSpec], chain: ChainColumns, market: P
         if not np.isfinite(vol[j]):
             continue
         out[contract] = ContractGreeks(
-            float(g["delta"][j]), float(g["gamma"][j]), float(g["theta"][j]), float(g["vega"][j]),
+            float(g["delta"][j]), float(g["gamma"][j]), float(theta[j]), float(g["vega"][j]),
             float(g["rho"][j]), float(vol[j]), str(sources[j]))
     return out

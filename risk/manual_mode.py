@@ -24,6 +24,9 @@ from core.settings import ManualModeSettings
 from risk.suggestions import TradeSuggestion
 
 
+MAX_KEPT_SUGGESTIONS = 50  # the newest suggestions kept (and persisted); older ones are in the log
+
+
 class AutomationState(enum.IntEnum):
     """Ordered by severity, so escalation is ``max``."""
 
@@ -201,6 +204,8 @@ class ManualModeFallback:
                       f"({intent.strategy})")
             self.escalate(self._state_setting("order_size"), reason, now, {"order_size": str(intent.contracts_total())})
             return False, reason
+        if intent.reduces_only and not reduces_only(intent, holdings):
+            return False, "marked reduce-only but does not only reduce current holdings (already closed?)"
         if self.state is AutomationState.MANUAL:
             return False, f"MANUAL: {self.reason}"
         if self.state is AutomationState.REDUCE_ONLY and not reduces_only(intent, holdings):
@@ -218,7 +223,7 @@ class ManualModeFallback:
     def suggest_trade(self, intent: OrderIntent, refused_because: str, now: datetime) -> TradeSuggestion:
         """Keep and log a refused order as a suggestion a human can act on (and persist it)."""
         suggestion = TradeSuggestion(intent, refused_because, now)
-        self.pending_trades.append(suggestion)
+        self.pending_trades = (self.pending_trades + [suggestion])[-MAX_KEPT_SUGGESTIONS:]
         self.effects.log(suggestion.render())
         self._persist()
         return suggestion
@@ -231,8 +236,9 @@ class ManualModeFallback:
             return False, "already AUTOMATIC"
         if not token or token != self.ack_token:
             return False, "resume refused: the token does not match the last alert's acknowledgement token"
-        if self.active_triggers:
-            reasons = "; ".join(t.reason for t in self.active_triggers)
+        blocking = [t for t in self.active_triggers if t.name != "order_errors"]  # resume resets that budget
+        if blocking:
+            reasons = "; ".join(t.reason for t in blocking)
             return False, f"resume refused: triggers still active: {reasons}"
         previous, errors = self.reason, self.error_count
         self.state, self.reason, self.since, self.ack_token = AutomationState.AUTOMATIC, "", now, ""

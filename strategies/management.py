@@ -15,7 +15,7 @@ import numpy as np
 from core.market import ContractSpec
 from core.orders import OrderIntent, OrderLeg
 
-LIVE_STATES = ("working", "open", "closing")
+LIVE_STATES = ("working", "cancelling", "open", "closing")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,16 +28,23 @@ class ExitRules:
 
 @dataclasses.dataclass
 class Trade:
-    """One structure from entry order to close; ``fills`` maps order id -> (price, quantity)."""
+    """One structure from entry order to close.
+
+    ``fills`` maps order id -> (average price, filled quantity so far); ``done`` holds the order ids
+    that are completely filled (partial fills accumulate until then)."""
 
     intent: OrderIntent
     opened: datetime
     entry_ids: set[int]
     fills: dict[int, tuple[float, float]] = dataclasses.field(default_factory=dict)
+    done: set[int] = dataclasses.field(default_factory=set)
     state: str = "working"
     entry_net: float | None = None
     close_ids: set[int] = dataclasses.field(default_factory=set)
+    close_sent: datetime | None = None
+    close_attempts: int = 0
     exit_reason: str = ""
+    refused_in: str = ""  # the automation state in which the exit was refused (not retried there)
 
     @property
     def strategy(self) -> str:
@@ -69,6 +76,7 @@ class TradeBook:
     def __init__(self, rules: ExitRules) -> None:
         self.rules = rules
         self.trades: list[Trade] = []
+        self._early: dict[int, list[tuple[float, float, bool]]] = {}  # fills seen before add_entry
 
     def live_strategies(self) -> set[str]:
         return {t.strategy for t in self.trades if t.state in LIVE_STATES}
@@ -76,28 +84,62 @@ class TradeBook:
     def add_entry(self, intent: OrderIntent, order_ids: list[int], now: datetime) -> Trade:
         trade = Trade(intent, now, set(order_ids))
         self.trades.append(trade)
+        for order_id in order_ids:  # live fills can arrive before the submitting call returned
+            for price, quantity, complete in self._early.pop(order_id, []):
+                self.on_fill(order_id, price, quantity, complete)
         return trade
+
+    def entries_today(self, strategy: str, day: date) -> int:
+        return sum(1 for t in self.trades if t.strategy == strategy and t.opened.date() == day)
 
     def _owner(self, order_id: int) -> Trade | None:
         return next((t for t in self.trades if order_id in t.entry_ids or order_id in t.close_ids), None)
 
-    def on_fill(self, order_id: int, price: float, quantity: float) -> Trade | None:
-        """Record a leg fill; an entry is open once every leg filled, a close is closed likewise."""
+    def on_fill(self, order_id: int, price: float, quantity: float, complete: bool = True) -> Trade | None:
+        """Record a (partial) leg fill; an entry is open once every leg is completely filled, a close
+        is closed likewise. ``quantity`` is this event's fill, as in LEAN's order events."""
         trade = self._owner(order_id)
         if trade is None:
+            self._early.setdefault(order_id, []).append((price, quantity, complete))
             return None
-        trade.fills[order_id] = (price, quantity)
-        if trade.state == "working" and trade.entry_ids <= trade.fills.keys():
+        old_price, old_qty = trade.fills.get(order_id, (0.0, 0.0))
+        total = old_qty + quantity
+        trade.fills[order_id] = ((old_price * old_qty + price * quantity) / total if total else 0.0, total)
+        if complete:
+            trade.done.add(order_id)
+        if trade.state in ("working", "cancelling") and trade.entry_ids <= trade.done:
             units = trade.intent.units
             trade.entry_net = sum(p * q / units for oid, (p, q) in trade.fills.items() if oid in trade.entry_ids)
             trade.state = "open"
-        elif trade.state == "closing" and trade.close_ids <= trade.fills.keys():
+        elif trade.state == "closing" and trade.close_ids <= trade.done:
             trade.state = "closed"
         return trade
 
-    def on_cancel(self, order_id: int) -> None:
+    def on_invalid(self, order_id: int) -> Trade | None:
+        """A rejected entry fails; a rejected close leaves the trade open to be tried again."""
         trade = self._owner(order_id)
         if trade is not None and trade.state == "working" and order_id in trade.entry_ids:
+            trade.state = "failed"
+        elif trade is not None and trade.state == "closing" and order_id in trade.close_ids:
+            trade.state, trade.close_ids = "open", set()
+        return trade
+
+    def stale_closes(self, now: datetime) -> list[Trade]:
+        """Closes still working after the entry timeout: cancel and send again at the natural price."""
+        return [t for t in self.trades if t.state == "closing" and t.close_sent is not None
+                and now - t.close_sent >= self.rules.entry_timeout]
+
+    def reconcile(self, held: dict[ContractSpec, float]) -> list[Trade]:
+        """Open trades none of whose legs are still held (closed by hand, settled, assigned): closed."""
+        gone = [t for t in self.trades if t.state == "open"
+                and all(held.get(leg.contract, 0.0) == 0 for leg in t.intent.legs if leg.contract is not None)]
+        for trade in gone:
+            trade.state, trade.exit_reason = "closed", trade.exit_reason or "no longer held"
+        return gone
+
+    def on_cancel(self, order_id: int) -> None:
+        trade = self._owner(order_id)
+        if trade is not None and trade.state in ("working", "cancelling") and order_id in trade.entry_ids:
             trade.state = "cancelled"
         elif trade is not None and trade.state == "closing" and order_id in trade.close_ids:
             trade.state, trade.close_ids = "open", set()  # the close did not happen: still open
@@ -127,4 +169,4 @@ class TradeBook:
         """The reverse of the entry at ``limit`` (per share, LEAN sign), reducing only."""
         legs = tuple(dataclasses.replace(leg, quantity=-leg.quantity) for leg in trade.intent.legs)
         return OrderIntent(f"{trade.strategy} exit", legs, trade.intent.units, limit, now,
-                           signals=(reason,), reduces_only=True)
+                           signals=(reason,), max_loss=trade.intent.max_loss, reduces_only=True)

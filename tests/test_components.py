@@ -145,6 +145,16 @@ def test_deep_itm_with_no_time_value_takes_the_zero_vol_limit():
     assert greeks_for([PUT], above, PricingInputs(NOW, 3600.0, 0.01, 0.0, False)) == {}
 
 
+def test_0dte_theta_is_capped_at_the_time_value_left():
+    from risk.pricing import bs_price
+
+    chain = _chain([(CALL, 2.0, 2.2, 2.1, 0, 0, float("nan"))])  # ATM call, 30 minutes to the close
+    now = datetime(2021, 1, 8, 15, 30)
+    got = greeks_for([CALL], chain, PricingInputs(now, 3700.0, 0.01, 0.0, False))[CALL]
+    time_value = float(bs_price(3700.0, 3700.0, 30 / 525600, 0.01, 0.0, got.iv, True))
+    assert got.theta_per_day == pytest.approx(-time_value, rel=1e-9)  # not the one-day rate
+
+
 def test_contract_greeks_after_expiry_are_the_exact_limits():
     chain = _chain([(CALL, 10.0, 10.5, 10.2, 0, 0, 0.31)])
     market = PricingInputs(datetime(2021, 1, 8, 16, 5), 3710.0, 0.01, 0.0, american=False)

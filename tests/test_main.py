@@ -209,8 +209,8 @@ def test_held_position_greeks_feed_the_monitor_and_manual_mode(algo):
     vol = implied_volatility(10.25, 3700.0, 3700.0, t, 0.01, 0.0, True)
     expected = float(bs_greeks(3700.0, 3700.0, t, 0.01, 0.0, vol, True)["delta"]) * 300
     assert 100 < expected < 200
-    assert algo.manual_mode.state is AutomationState.MANUAL
-    assert f"[CRITICAL] MANUAL MODE ACTIVATED: Portfolio delta exceeded: {expected:.2f} (limit 100)" in algo.logs
+    assert algo.manual_mode.state is AutomationState.REDUCE_ONLY  # exits may still leave
+    assert f"[CRITICAL] REDUCE-ONLY MODE ACTIVATED: Portfolio delta exceeded: {expected:.2f} (limit 100)" in algo.logs
     assert f"[HEDGE SUGGESTION] Delta Hedge: Sell {expected:.0f} SPX share-equivalents" in algo.logs
     assert ("Portfolio Greeks", "Delta (shares)", pytest.approx(expected)) in algo.plots
     for minute, spot in ((46, 3702.0), (47, 3705.0)):  # the breach persists with other values
@@ -410,3 +410,32 @@ def test_stream_down_too_long_goes_reduce_only(live_algo):
     ld.step(live_algo, bar_slice(live_algo, _at(10, 3), spx=3700.0))  # never connected: down 180 s
     assert live_algo.manual_mode.state is AutomationState.REDUCE_ONLY
     assert live_algo.manual_mode.reason == "Live stream down for 180 s (limit 120)"
+
+
+def test_live_without_stream_credentials_is_not_a_stream_outage(monkeypatch):
+    for name in ("TASTYTRADE_REFRESH_TOKEN", "TASTYTRADE_CLIENT_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    algo = ld.start_algorithm(live_mode=True)
+    algo.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.0025)
+    ld.step(algo, bar_slice(algo, _at(10, 0), spx=3700.0))
+    ld.step(algo, bar_slice(algo, _at(10, 4), spx=3700.0))
+    assert algo.manual_mode.state is AutomationState.AUTOMATIC  # LEAN's own live feed carries the data
+
+
+def test_session_check_uses_the_exchange_clock(algo):
+    """Before 09:30 New York nothing but data recording runs (the double's SPX session)."""
+    ld.step(algo, bar_slice(algo, datetime(2021, 1, 8, 8, 45), spx=3700.0, contracts=list(_pair(algo))))
+    assert algo.friday_analysis is None and algo._day is None
+
+
+def test_es_momentum_is_unavailable_across_a_roll(algo):
+    es = algo.future.symbol
+    algo.future.mapped = ld.Symbol("ESH21", ld.SecurityType.FUTURE)
+    ld.step(algo, ld.Slice(_at(16, 0, date(2021, 1, 7)), bars=[ld.TradeBar(es, _at(16, 0, date(2021, 1, 7)),
+                                                                            3700, 3700, 3700, 3700.0)]))
+    algo.future.mapped = ld.Symbol("ESM21", ld.SecurityType.FUTURE)  # rolled overnight
+    friday = bar_slice(algo, _at(9, 31), spx=3705.0, contracts=list(_pair(algo)))
+    friday.bars._items[es] = ld.TradeBar(es, _at(9, 31), 3690, 3690, 3690, 3690.0)
+    ld.step(algo, friday)
+    momentum = next(s for s in algo.friday_analysis.signals if s.name == "momentum")
+    assert not momentum.available and "no ES close for the previous session" in momentum.reading.reason

@@ -1,6 +1,7 @@
 """ManualModeFallback: every trigger in every state, the order gate, persistence, explicit resume."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import date, datetime, timedelta
 
@@ -236,3 +237,21 @@ def test_missing_record_starts_automatic_and_corrupt_record_starts_manual():
     wrong, _ = _fallback()
     wrong.restore(json.dumps({"state": "PANIC"}), NOW)
     assert wrong.state is AutomationState.MANUAL
+
+
+def test_an_exit_that_no_longer_reduces_is_refused_in_every_state():
+    """After a human closed the position by hand, the algorithm's pending exit would open a new one."""
+    fallback, _ = _fallback()
+    close = dataclasses.replace(_intent((PUT, 1)), reduces_only=True)
+    allowed, why = fallback.allows(close, {}, NOW)
+    assert not allowed and "does not only reduce" in why
+    assert fallback.allows(close, {PUT.describe(): -1.0}, NOW)[0]
+
+
+def test_resume_is_not_blocked_by_the_error_budget_it_resets():
+    fallback, _ = _fallback()
+    for key in ("a", "b", "c"):
+        fallback.on_order_event("INVALID", "rejected", NOW, key)
+    fallback.check_automation_health(NOW, CALM)
+    ok, message = fallback.resume(NOW, "tok", by="trader")
+    assert ok and "3 errors cleared" in message and fallback.error_count == 0

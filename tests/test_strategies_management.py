@@ -80,3 +80,42 @@ def test_mark_needs_every_leg():
     marks = {leg.contract: p for leg, p in zip(intent.legs, (30.0, 10.0, 1.0))}
     assert mark_net(intent.legs, marks.get) == pytest.approx(-11.0)
     assert mark_net(intent.legs, lambda c: None) is None
+
+
+def test_partial_fills_accumulate_until_the_leg_is_complete():
+    book = TradeBook(RULES)
+    trade = book.add_entry(_fly(), [1, 2, 3], datetime(2021, 1, 8, 10, 40))
+    book.on_fill(1, 30.0, -1, complete=False)
+    book.on_fill(1, 31.0, -2, complete=True)
+    book.on_fill(2, 10.0, 6)
+    assert trade.state == "working"
+    book.on_fill(3, 1.0, -3)
+    assert trade.state == "open"
+    assert trade.entry_net == pytest.approx((-(30 + 2 * 31) + 60 - 3) / 3)
+
+
+def test_fills_arriving_before_the_entry_is_registered_are_kept():
+    book = TradeBook(RULES)
+    for order_id, price, quantity in ((1, 30.0, -3), (2, 10.0, 6), (3, 1.0, -3)):
+        book.on_fill(order_id, price, quantity)  # live: the broker was faster than the submit call
+    trade = book.add_entry(_fly(), [1, 2, 3], datetime(2021, 1, 8, 10, 40))
+    assert trade.state == "open" and trade.entry_net == pytest.approx(-11.0)
+
+
+def test_rejections_fail_entries_and_reopen_closes():
+    book = TradeBook(RULES)
+    entry = book.add_entry(_fly(), [1, 2, 3], datetime(2021, 1, 8, 10, 40))
+    book.on_invalid(2)
+    assert entry.state == "failed" and book.live_strategies() == set()
+    book, trade = _opened(_fly())
+    trade.state, trade.close_ids, trade.close_sent = "closing", {7, 8, 9}, datetime(2021, 1, 8, 12, 0)
+    assert book.stale_closes(datetime(2021, 1, 8, 12, 10)) == [trade]
+    book.on_invalid(8)
+    assert trade.state == "open" and trade.close_ids == set()
+
+
+def test_reconcile_closes_trades_no_longer_held():
+    book, trade = _opened(_fly())
+    held = {leg.contract: 3.0 * leg.quantity for leg in trade.intent.legs}
+    assert book.reconcile(held) == [] and trade.state == "open"
+    assert book.reconcile({}) == [trade] and trade.state == "closed" and trade.exit_reason == "no longer held"
