@@ -135,6 +135,7 @@ class TomKingFramework(QCAlgorithm):
         self.trades = TradeBook(ExitRules(s9b.zero_dte_exit, s9b.close_days_before_expiry, s9b.close_time,
                                           timedelta(minutes=s9b.entry_timeout_minutes)))
         self._suggested_today: set[str] = set()
+        self._verdict_log: dict[str, tuple[bool, str, datetime]] = {}
         self.websocket: Any = None
         if self.live_mode:
             self._start_stream()
@@ -554,17 +555,25 @@ class TomKingFramework(QCAlgorithm):
     def _run_section9b(self, snap: MarketSnapshot) -> None:
         market = self._pricing_inputs(snap) if snap.underlying.price.value is not None else None
         verdicts, opportunities = self.section9b.analyze_all_section9b(snap, market)
-        for verdict in verdicts:  # logged when the verdict's kind changes, not every minute its numbers do
-            kind = f"{verdict.can_trade}:{re.sub(r'[-+]?[0-9][0-9.,]*', '#', verdict.reason)}"
-            if self._last_messages.get(f"s9b:{verdict.strategy}") != kind:
-                self._last_messages[f"s9b:{verdict.strategy}"] = kind
-                self.log(f"[Section 9B] {verdict.strategy}: {verdict.reason}")
+        for verdict in verdicts:
+            self._log_verdict(verdict, snap.time)
         if opportunities:
             self._opportunities_seen += len(opportunities)
             self.set_runtime_statistic("Section 9B Opportunities", str(self._opportunities_seen))
         best = opportunities[0] if opportunities else None
         if best is not None and best.score >= self.cfg.section9b.execute_min_score:
             self._execute_section9b(best, snap)
+
+    def _log_verdict(self, verdict: StrategyAnalysis, now: datetime) -> None:
+        """A verdict is logged when it turns tradeable or not; a changed reason at most every 30 minutes
+        (verdicts flip between near-equal reasons minute to minute)."""
+        key = f"s9b:{verdict.strategy}"
+        last = self._verdict_log.get(key)
+        kind = re.sub(r"[-+]?[0-9][0-9.,]*", "#", verdict.reason)
+        flipped = last is None or last[0] != verdict.can_trade
+        if flipped or (last is not None and last[1] != kind and now - last[2] >= timedelta(minutes=30)):
+            self._verdict_log[key] = (verdict.can_trade, kind, now)
+            self.log(f"[Section 9B] {verdict.strategy}: {verdict.reason}")
 
     def _execute_section9b(self, best: StrategyAnalysis, snap: MarketSnapshot) -> None:
         """The spec's handler: one sized combo limit order through the gate, one trade per strategy."""
