@@ -12,14 +12,16 @@ broken) or all puts. Net credit >= ``bwb_min_credit`` (scaled). The loss is on t
 """
 from __future__ import annotations
 
+import dataclasses
 import math
+from collections.abc import Callable
 from datetime import date
 
 from strategies.analysers.common import (
     Context, anchor_row, expiry_for, pick_row, same_expiry_setup, spot_problem, vix_problem)
 from strategies.legs import Structure, legs_from_rows
 from strategies.scoring import broken_wing_score
-from strategies.verdict import StrategyAnalysis, decide, refuse, refuse_setup
+from strategies.verdict import Setup, StrategyAnalysis, decide, refuse, refuse_setup
 
 NAME = "Broken Wing Butterfly"
 
@@ -75,28 +77,51 @@ def risk_side_cushion_pct(spot: float, breakevens: tuple[float, ...], call_broke
     return abs(nearest - spot) / spot * 100.0
 
 
-def analyze(ctx: Context) -> StrategyAnalysis:
+@dataclasses.dataclass(frozen=True)
+class BrokenWingSetup:
+    """A broken-wing structure that passed the shared gates (VIX range, direction, expiry, credit)."""
+
+    setup: Setup
+    vix: float
+    call_broken: bool
+    expiry: date
+    credit: float
+
+
+Builder = Callable[[Context, date, bool], "tuple[Structure | None, str]"]
+
+
+def broken_wing_setup(ctx: Context, name: str, builder: Builder) -> BrokenWingSetup | StrategyAnalysis:
+    """The gates the broken-wing butterfly and condor share, in the spec's order; a refusal otherwise."""
     s = ctx.params.s
     vix, why = vix_problem(ctx, s.bwb_vix_min, s.bwb_vix_max)
     why = why or spot_problem(ctx)
     if why is not None:
-        return refuse(NAME, why)
+        return refuse(name, why)
     call_broken, why = direction(ctx)
     if call_broken is None:
-        return refuse(NAME, why)
+        return refuse(name, why)
     expiry, why = expiry_for(ctx, s.bwb_dte)
     if expiry is None:
-        return refuse(NAME, f"No suitable expiration: {why}")
-    structure, why = build(ctx, expiry, call_broken)
+        return refuse(name, f"No suitable expiration: {why}")
+    structure, why = builder(ctx, expiry, call_broken)
     if structure is None:
-        return refuse(NAME, why)
-    assert ctx.spot is not None
-    scale = ctx.scale()
+        return refuse(name, why)
+    assert ctx.spot is not None and vix is not None
     signals = (f"VIX {vix:.2f}", f"spot {ctx.spot:.2f}", f"{'call' if call_broken else 'put'} side broken")
-    setup = same_expiry_setup(ctx, NAME, structure, signals)
-    credit = setup.prices.credit
-    if credit < s.bwb_min_credit * scale:
-        return refuse_setup(setup, f"Insufficient credit: {credit:.2f} (need {s.bwb_min_credit * scale:.2f})")
-    cushion = risk_side_cushion_pct(ctx.spot, setup.risk.breakevens, call_broken)
-    parts = broken_wing_score(vix, credit, setup.risk.reward_to_risk(), cushion, scale)
-    return decide(setup, parts, s.bwb_min_score, ctx.snap.time, ctx.snap.portfolio_value, ctx.params)
+    setup = same_expiry_setup(ctx, name, structure, signals)
+    credit, need = setup.prices.credit, s.bwb_min_credit * ctx.scale()
+    if credit < need:
+        return refuse_setup(setup, f"Insufficient credit: {credit:.2f} (need {need:.2f})")
+    return BrokenWingSetup(setup, vix, call_broken, expiry, credit)
+
+
+def analyze(ctx: Context) -> StrategyAnalysis:
+    s = ctx.params.s
+    found = broken_wing_setup(ctx, NAME, build)
+    if isinstance(found, StrategyAnalysis):
+        return found
+    assert ctx.spot is not None
+    cushion = risk_side_cushion_pct(ctx.spot, found.setup.risk.breakevens, found.call_broken)
+    parts = broken_wing_score(found.vix, found.credit, found.setup.risk.reward_to_risk(), cushion, ctx.scale())
+    return decide(found.setup, parts, s.bwb_min_score, ctx.snap.time, ctx.snap.portfolio_value, ctx.params)

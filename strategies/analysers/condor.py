@@ -20,15 +20,14 @@ from datetime import date
 
 import numpy as np
 
-from strategies.analysers.broken_wing import direction
-from strategies.analysers.common import (
-    NO_PRICING_INPUTS, Context, anchor_row, expiry_for, pick_row, same_expiry_setup, spot_problem, vix_problem)
+from strategies.analysers.broken_wing import broken_wing_setup
+from strategies.analysers.common import NO_PRICING_INPUTS, Context, anchor_row, pick_row
 from strategies.chain_select import atm_iv
 from strategies.legs import Structure, legs_from_rows
 from strategies.model import years_to_settlement
 from strategies.probability import probability_of_profit
 from strategies.scoring import condor_score
-from strategies.verdict import Setup, StrategyAnalysis, decide, refuse, refuse_setup
+from strategies.verdict import Setup, StrategyAnalysis, decide, refuse_setup
 
 NAME = "Broken Wing Condor"
 
@@ -96,31 +95,18 @@ def profit_probability(ctx: Context, setup: Setup, expiry: date) -> tuple[float,
 
 def analyze(ctx: Context) -> StrategyAnalysis:
     s = ctx.params.s
-    vix, why = vix_problem(ctx, s.bwb_vix_min, s.bwb_vix_max)
-    why = why or spot_problem(ctx) or (f"Probability of profit needs {NO_PRICING_INPUTS}" if ctx.market is None
-                                       else None)
-    if why is not None:
-        return refuse(NAME, why)
-    call_broken, why = direction(ctx)
-    if call_broken is None:
-        return refuse(NAME, why)
-    expiry, why = expiry_for(ctx, s.bwb_dte)
-    if expiry is None:
-        return refuse(NAME, f"No suitable expiration: {why}")
-    structure, why = build(ctx, expiry, call_broken)
-    if structure is None:
-        return refuse(NAME, why)
-    scale = ctx.scale()
-    signals = (f"VIX {vix:.2f}", f"spot {ctx.spot:.2f}", f"{'call' if call_broken else 'put'} side broken")
-    setup = same_expiry_setup(ctx, NAME, structure, signals)
-    credit = setup.prices.credit
-    if credit < s.bwb_min_credit * scale:
-        return refuse_setup(setup, f"Insufficient credit: {credit:.2f} (need {s.bwb_min_credit * scale:.2f})")
-    pop, why = profit_probability(ctx, setup, expiry)
+    found = broken_wing_setup(ctx, NAME, build)
+    if isinstance(found, StrategyAnalysis):
+        return found
+    setup = found.setup
+    if ctx.market is None:
+        return refuse_setup(setup, f"Probability of profit needs {NO_PRICING_INPUTS}")
+    pop, why = profit_probability(ctx, setup, found.expiry)
     if not np.isfinite(pop):
         return refuse_setup(setup, f"Probability of profit unavailable ({why})")
-    setup = Setup(NAME, structure, setup.prices, setup.risk, setup.greeks, (*signals, f"P(profit) {pop:.1%}"))
+    setup = Setup(NAME, setup.structure, setup.prices, setup.risk, setup.greeks, (*setup.signals, f"P(profit) {pop:.1%}"))
     if pop < s.iron_condor_probability:
         return refuse_setup(setup, f"Probability of profit {pop:.1%} below {s.iron_condor_probability:.0%}")
-    parts = condor_score(vix, credit, pop, s.iron_condor_probability, setup.risk.reward_to_risk(), scale)
+    parts = condor_score(found.vix, found.credit, pop, s.iron_condor_probability, setup.risk.reward_to_risk(),
+                         ctx.scale())
     return decide(setup, parts, ctx.params.bwc_min_score, ctx.snap.time, ctx.snap.portfolio_value, ctx.params)
