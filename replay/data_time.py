@@ -59,7 +59,7 @@ def dst_dates(year: int) -> tuple[dt.date, dt.date]:
         return _nth_sunday(year, 3, 2), _nth_sunday(year, 11, 1)
     if year >= 1987:
         return _nth_sunday(year, 4, 1), _last_sunday(year, 10)
-    raise ValueError(f"US DST rules before 1987 are not implemented (year {year})")
+    raise ValueError(f"US DST rules before 1987 are outside this reader's range (year {year})")
 
 
 def epoch_ms(day: dt.date) -> int:
