@@ -12,7 +12,7 @@ from typing import Any
 
 from replay.runner import ReplayRun
 
-MANUAL_MARK = "[CRITICAL] MANUAL MODE ACTIVATED"
+HALT_MARKS = ("[CRITICAL] MANUAL MODE ACTIVATED", "[CRITICAL] REDUCE-ONLY MODE ACTIVATED")
 
 
 def _round(value: float, digits: int = 2) -> float:
@@ -47,7 +47,7 @@ def statistics(run: ReplayRun) -> dict[str, Any]:
         "Invalid Orders": len(run.broker.invalid),
         "Fills": len(run.broker.fills),
         "Max Drawdown %": _round(max_drawdown_pct(curve), 4),
-        "Manual Mode Activations": sum(line.startswith(MANUAL_MARK) for line in algorithm.logs),
+        "Manual Mode Activations": sum(line.startswith(HALT_MARKS) for line in algorithm.logs),
         "Days Run": [d.isoformat() for d in run.days_run],
         "Days Without Underlying Data": [d.isoformat() for d in run.days_without_underlying],
         "Market Closed Days": [d.isoformat() for d in run.closed_days],
