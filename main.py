@@ -36,6 +36,7 @@ from risk.webhook import WebhookAlerter
 from strategies.management import ExitRules, TradeBook, mark_net
 from strategies.management import Trade as OpenTrade
 from strategies.section9b import Section9BStrategies, StrategyAnalysis
+from strategies.zero_dte import plan_zero_dte
 
 
 class TomKingFramework(QCAlgorithm):
@@ -136,6 +137,7 @@ class TomKingFramework(QCAlgorithm):
                                           timedelta(minutes=s9b.entry_timeout_minutes)))
         self._suggested_today: set[str] = set()
         self._verdict_log: dict[str, tuple[bool, str, datetime]] = {}
+        self._zero_dte_results: list[tuple[str, float, float]] = []  # (group, credit/share, P&L $)
         self.websocket: Any = None
         if self.live_mode:
             self._start_stream()
@@ -261,6 +263,7 @@ class TomKingFramework(QCAlgorithm):
         if book is not None:
             self._run_greeks(snap, book)
         self._manage_trades(snap)
+        self._run_zero_dte(snap)
         self._run_section9b(snap)
 
     def _health(self, now: datetime, snap: MarketSnapshot, book: PortfolioGreeks | None) -> HealthInputs:
@@ -564,6 +567,53 @@ class TomKingFramework(QCAlgorithm):
         if best is not None and best.score >= self.cfg.section9b.execute_min_score:
             self._execute_section9b(best, snap)
 
+    def _run_zero_dte(self, snap: MarketSnapshot) -> None:
+        """The Friday 0DTE credit spread with the day's (progressive or normal) parameters, once a day."""
+        z = self.cfg.zero_dte
+        if not z.enabled or not snap.is_friday() or snap.underlying.price.value is None \
+                or any(t.strategy.startswith("0DTE") and t.opened.date() == snap.today for t in self.trades.trades) \
+                or "0DTE" in self._suggested_today:
+            return
+        progressive = bool(self.friday_analysis is not None and self.friday_analysis.is_progressive)
+        params = self.progressive_friday.get_enhanced_0dte_parameters(progressive)
+        s9b = self.cfg.section9b
+        plan = plan_zero_dte(snap, self._pricing_inputs(snap), z, params, progressive,
+                             snap.underlying.price.value / s9b.spy_reference_price,
+                             s9b.max_risk_per_trade * snap.portfolio_value, s9b.limit_tick)
+        if isinstance(plan, str):
+            self._log_once("0dte", f"[0DTE] no entry: {plan}", by_kind=True)
+            return
+        self.log(f"[0DTE] {plan.intent.strategy} x{plan.intent.units} ({'progressive' if progressive else 'normal'}"
+                 f" Friday, move {plan.move_pct:+.2f}%): {plan.intent.describe_legs()} for "
+                 f"{-plan.intent.limit_price if plan.intent.limit_price is not None else 0:.2f} credit")
+        tickets = self.submit_order(plan.intent)
+        if tickets:
+            self.trades.add_entry(plan.intent, [t.order_id for t in tickets], snap.time)
+        else:
+            self._suggested_today.add("0DTE")
+
+    def trades_settlement_price(self, trade: OpenTrade) -> float | None:
+        """The underlying's last real price on the trade's expiry day (its PM settlement here)."""
+        return self.trackers["underlying"].last_close_on(trade.expiry)
+
+    def _record_result(self, trade: OpenTrade, pnl_per_share: float | None) -> None:
+        """0DTE trades: P&L tagged progressive/normal, summarised as runtime statistics."""
+        if not trade.strategy.startswith("0DTE") or pnl_per_share is None or trade.entry_net is None:
+            return
+        group = "progressive" if "progressive Friday" in trade.intent.signals else "normal"
+        dollars = pnl_per_share * trade.intent.legs[0].contract.multiplier * trade.intent.units \
+            if trade.intent.legs[0].contract is not None else pnl_per_share
+        self._zero_dte_results.append((group, -trade.entry_net, dollars))
+        for label in ("progressive", "normal"):
+            done = [(c, p) for g, c, p in self._zero_dte_results if g == label]
+            if not done:
+                continue
+            wins = sum(1 for _c, p in done if p > 0)
+            self.set_runtime_statistic(
+                f"0DTE {label} Fridays",
+                f"{len(done)} trades, win rate {wins / len(done):.0%}, avg credit {sum(c for c, _ in done) / len(done):.2f}, "
+                f"avg P&L ${sum(p for _, p in done) / len(done):,.2f}, worst ${min(p for _, p in done):,.2f}")
+
     def _log_verdict(self, verdict: StrategyAnalysis, now: datetime) -> None:
         """A verdict is logged when it turns tradeable or not; a changed reason at most every 30 minutes
         (verdicts flip between near-equal reasons minute to minute)."""
@@ -621,6 +671,8 @@ class TomKingFramework(QCAlgorithm):
         held = {p.contract: p.quantity for p in snap.positions if p.contract is not None}
         for trade in self.trades.reconcile(held):
             self.log(f"[Section 9B] {trade.strategy}: no longer held ({trade.exit_reason}); trade closed")
+            close = self.trades_settlement_price(trade)
+            self._record_result(trade, None if close is None else self.trades.settled_pnl_per_share(trade, close))
         for trade in self.trades.stale_entries(snap.time):
             trade.state = "cancelling"
             for order_id in trade.entry_ids:
@@ -673,10 +725,12 @@ class TomKingFramework(QCAlgorithm):
         else:
             trade.refused_in = self.manual_mode.state.name
 
-    def _log_once(self, key: str, message: str) -> None:
-        """Log a recurring status line only when it changes (minute bars would repeat it 390 times)."""
-        if self._last_messages.get(key) != message:
-            self._last_messages[key] = message
+    def _log_once(self, key: str, message: str, by_kind: bool = False) -> None:
+        """Log a recurring status line only when it changes (minute bars would repeat it 390 times);
+        ``by_kind`` compares it with its numbers masked, so a drifting price is not a change."""
+        seen = re.sub(r"[-+]?[0-9][0-9.,]*", "#", message) if by_kind else message
+        if self._last_messages.get(key) != seen:
+            self._last_messages[key] = seen
             self.log(message)
 
     # --- the single order gate ----------------------------------------------------------------
@@ -720,8 +774,10 @@ class TomKingFramework(QCAlgorithm):
         self.manual_mode.on_order_event(status, str(order_event.message), self.time,
                                         self._order_key(order_event.order_id))
         if order_event.status in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED):
-            self.trades.on_fill(order_event.order_id, float(order_event.fill_price),
-                                float(order_event.fill_quantity), order_event.status == OrderStatus.FILLED)
+            trade = self.trades.on_fill(order_event.order_id, float(order_event.fill_price),
+                                        float(order_event.fill_quantity), order_event.status == OrderStatus.FILLED)
+            if trade is not None and trade.state == "closed":
+                self._record_result(trade, self.trades.realized_pnl_per_share(trade))
             self._sync_stream_positions()
         elif order_event.status == OrderStatus.CANCELED:
             self.trades.on_cancel(order_event.order_id)

@@ -406,8 +406,33 @@ class Section9BSettings:
         return [f"parameters must satisfy {rule}" for rule, ok in ordered if not ok]
 
 
+@dataclasses.dataclass(frozen=True)
+class ZeroDteSettings:
+    """The Friday 0DTE credit-spread trade Progressive Friday parameterises (framework source rules).
+
+    Entry window, size multiplier, stop, target, minimum credit and contract limit come from
+    ``FridaySettings.zero_dte(is_progressive)``; these are the rule's own choices."""
+
+    enabled: bool = param("zero-dte-enabled", True, "Trade the Friday 0DTE credit spread")
+    move_threshold_pct: float = param(
+        "zero-dte-move-pct", 0.5, "|Move from the open| above this %: a vertical, else an iron condor", positive)
+    mode: str = param("zero-dte-mode", "fade", "fade: sell the side the move came from; trend: the other side",
+                      one_of("fade", "trend"))
+    short_delta_min: float = param("zero-dte-short-delta-min", 0.15, "Short strikes: |delta| at least", fraction)
+    short_delta_max: float = param("zero-dte-short-delta-max", 0.25, "Short strikes: |delta| at most", fraction)
+    wing_pct: float = param(
+        "zero-dte-wing-pct", 0.75, "Wing width, % of the underlying (the source's 30 ES points near 4,000)", positive)
+    concession: float = param(
+        "zero-dte-concession", 0.05, "Limit = mid credit minus this per share (never through natural)", non_negative)
+
+    def cross_check(self) -> list[str]:
+        ok = self.short_delta_min < self.short_delta_max
+        return [] if ok else ["zero-dte-short-delta-min must be below zero-dte-short-delta-max"]
+
+
 SECTIONS: tuple[type, ...] = (
-    UniverseSettings, ManualModeSettings, GreeksSettings, StreamingSettings, FridaySettings, Section9BSettings)
+    UniverseSettings, ManualModeSettings, GreeksSettings, StreamingSettings, FridaySettings, Section9BSettings,
+    ZeroDteSettings)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -420,6 +445,7 @@ class Settings:
     streaming: StreamingSettings
     friday: FridaySettings
     section9b: Section9BSettings
+    zero_dte: ZeroDteSettings
 
 
 def load_settings(get: Getter) -> Settings:
@@ -431,10 +457,11 @@ def load_settings(get: Getter) -> Settings:
     streaming = parse_section(StreamingSettings, get, problems)
     friday = parse_section(FridaySettings, get, problems)
     section9b = parse_section(Section9BSettings, get, problems)
+    zero_dte = parse_section(ZeroDteSettings, get, problems)
     if (problems or universe is None or manual is None or greeks is None or streaming is None
-            or friday is None or section9b is None):
+            or friday is None or section9b is None or zero_dte is None):
         raise SettingsError(problems)
-    return Settings(universe, manual, greeks, streaming, friday, section9b)
+    return Settings(universe, manual, greeks, streaming, friday, section9b, zero_dte)
 
 
 def default_parameters() -> dict[str, str]:

@@ -30,7 +30,8 @@ class LeanIvModel:
     def __call__(self, contract: ld.OptionContract) -> float:
         spot, symbol = self.underlying_price(), contract.symbol
         bid, ask, last = contract.bid_price, contract.ask_price, contract.last_price
-        price = (bid + ask) / 2 if bid > 0 and ask >= bid else last
+        # LEAN prices the contract at its quote mid (a zero bid included), else the last trade
+        price = (bid + ask) / 2 if ask > 0 and 0 <= bid <= ask else last
         if spot is None or symbol.expiry is None or symbol.strike is None or not price > 0:
             return 0.0
         now = self.clock()

@@ -165,6 +165,27 @@ class TradeBook:
             return f"stop: {pnl:+.2f} <= {intent.stop_loss:+.2f} per share"
         return None
 
+    @staticmethod
+    def realized_pnl_per_share(trade: Trade) -> float | None:
+        """Closed by its exit order: credit/debit of the entry and of the close, per share of one unit."""
+        if trade.entry_net is None or not trade.close_ids or not trade.close_ids <= trade.done:
+            return None
+        exit_net = sum(p * q / trade.intent.units for oid, (p, q) in trade.fills.items() if oid in trade.close_ids)
+        return -(trade.entry_net + exit_net)
+
+    @staticmethod
+    def settled_pnl_per_share(trade: Trade, settlement: float) -> float | None:
+        """Held to expiry: the structure is worth its intrinsic value at ``settlement``."""
+        if trade.entry_net is None:
+            return None
+        value = 0.0
+        for leg in trade.intent.legs:
+            if leg.contract is None:
+                return None
+            k = leg.contract.strike
+            value += leg.quantity * (max(settlement - k, 0.0) if leg.contract.is_call else max(k - settlement, 0.0))
+        return value - trade.entry_net
+
     def closing_intent(self, trade: Trade, reason: str, limit: float, now: datetime) -> OrderIntent:
         """The reverse of the entry at ``limit`` (per share, LEAN sign), reducing only."""
         legs = tuple(dataclasses.replace(leg, quantity=-leg.quantity) for leg in trade.intent.legs)
