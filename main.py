@@ -138,6 +138,7 @@ class TomKingFramework(QCAlgorithm):
         self._suggested_today: set[str] = set()
         self._verdict_log: dict[str, tuple[bool, str, datetime]] = {}
         self._zero_dte_results: list[tuple[str, float, float]] = []  # (group, credit/share, P&L $)
+        self._last_snapshot: MarketSnapshot | None = None
         self.websocket: Any = None
         if self.live_mode:
             self._start_stream()
@@ -156,14 +157,25 @@ class TomKingFramework(QCAlgorithm):
             return
         self.websocket.connect()
         self.log(f"[WebSocket] streaming started for {', '.join(symbols)}")
+        # between minute bars, a 0DTE move signal from the stream can trigger the entry check
+        self.schedule.on(self.date_rules.every_day(self.underlying_symbol), self.time_rules.every(timedelta(seconds=20)),
+                         self._stream_tick)
 
-    def _drain_stream(self) -> None:
+    def _stream_tick(self) -> None:
+        """Scheduled in live mode: drain the stream; a 0DTE move re-runs the entry check on the last bar's
+        snapshot (its chain quotes are the last bar's; the move is the stream's)."""
+        moved = self._drain_stream()
+        if moved and self._last_snapshot is not None and self._last_snapshot.today == self.time.date():
+            self._run_zero_dte(self._last_snapshot)
+
+    def _drain_stream(self) -> bool:
         """Handle what the stream and webhook threads queued (on the algorithm thread, where LEAN may be called)."""
         if self.webhook is not None:
             for failure in self.webhook.drain_failures():
                 self.error(f"[ALERT] {failure}")
         if self.websocket is None:
-            return
+            return False
+        moved = False
         for signal in self.websocket.drain_signals():
             kind = type(signal).__name__
             if kind == "LogLine":
@@ -171,11 +183,13 @@ class TomKingFramework(QCAlgorithm):
             elif kind == "ConnectionChanged":
                 self.log(f"[WebSocket] {signal.state.value}: {signal.reason}")
             elif kind == "ZeroDteMove":
+                moved = True
                 self.log(f"[0DTE SIGNAL] {signal.symbol} moved {signal.move_pct:+.2f}% from the open "
                          f"{signal.day_open:.2f} - CHECK ENTRY")
             elif kind == "GreeksWarning":
                 self.log(f"[GREEKS WARNING] Portfolio {signal.greek.capitalize()}: {signal.value:.2f} "
                          f"(limit {signal.limit:g}, real-time)")
+        return moved
 
     def _sync_stream_positions(self) -> None:
         """Tell the stream what is held (streamer symbol -> signed quantity x multiplier)."""
@@ -256,6 +270,7 @@ class TomKingFramework(QCAlgorithm):
         held = {h.symbol for h in self.portfolio.values() if h.invested}
         chain = self._chain_columns(slice, held)
         snap = self._snapshot(now, chain)
+        self._last_snapshot = snap
         book = self._book_greeks(snap) if snap.positions else None
         self.manual_mode.check_automation_health(now, self._health(now, snap, book))
         if snap.is_friday() and (snap.has_same_day_expiry() or not len(snap.chain)):

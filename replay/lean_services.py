@@ -62,13 +62,17 @@ class DateRule:
 
 @dataclasses.dataclass(frozen=True)
 class TimeRule:
-    """When in the day: a fixed New York time, or minutes after the open / before the close."""
+    """When in the day: a fixed New York time, or minutes after the open / before the close; an
+    ``every`` interval rule exists for live algorithms and is never due in the minute-stepped replay."""
 
     at: time | None = None
     after_open: float | None = None
     before_close: float | None = None
+    every: timedelta | None = None
 
     def fire_time(self, open_at: datetime, close_at: datetime) -> datetime:
+        if self.every is not None:
+            return datetime.max
         if self.at is not None:
             return datetime.combine(open_at.date(), self.at)
         if self.after_open is not None:
@@ -95,6 +99,9 @@ class TimeRules:
 
     def before_market_close(self, _symbol: Any = None, minutes_before_close: float = 0) -> TimeRule:
         return TimeRule(before_close=minutes_before_close)
+
+    def every(self, interval: timedelta) -> TimeRule:
+        return TimeRule(every=interval)
 
 
 @dataclasses.dataclass

@@ -115,3 +115,91 @@ def test_the_replay_enters_manages_and_reports_a_0dte_condor(tmp_path):
     assert exits and all(f.time.time() >= time(15, 0) for f in exits)
     stats = statistics(run)["Runtime Statistics"]
     assert stats["0DTE progressive Fridays"].startswith("1 trades, win rate")
+
+
+def test_in_manual_mode_the_0dte_trade_is_only_suggested(tmp_path):
+    from replay.runner import ReplayConfig, run_replay
+    from replay.scenarios import write_scenario
+
+    info = write_scenario("gap-friday", tmp_path)
+    halted = {"start-date": "2021-06-25", "zero-dte-short-delta-min": "0.25", "zero-dte-short-delta-max": "0.35",
+              "manual-extreme-vix": "1"}  # any VIX halts at the first bar
+    run = run_replay(ReplayConfig(tmp_path, {**info.parameters, **halted}))
+    assert not [t for t in run.algorithm.orders if t.tag.startswith("0DTE")]
+    suggestions = [s for s in run.algorithm.manual_mode.pending_trades if s.intent.strategy.startswith("0DTE")]
+    assert len(suggestions) == 1 and suggestions[0].refused_because.startswith("MANUAL: Extreme VIX")
+
+
+def test_a_stream_move_signal_runs_the_entry_check_between_bars(monkeypatch):
+    from replay import lean_double as ld
+    from streaming import TastytradeWebSocket, ZeroDteMove
+
+    monkeypatch.setenv("TASTYTRADE_REFRESH_TOKEN", "r")
+    monkeypatch.setenv("TASTYTRADE_CLIENT_SECRET", "c")
+    monkeypatch.setattr(TastytradeWebSocket, "connect", lambda self: None)
+    algo = ld.start_algorithm(live_mode=True)
+    assert [e.time_rule.every for e in algo.schedule.events] == [timedelta(seconds=20)]
+    checked = []
+    algo._last_snapshot = _snapshot(4000.0, 3960.0)
+    algo.time = NOW
+    monkeypatch.setattr(algo, "_run_zero_dte", checked.append)
+    monkeypatch.setattr(algo.websocket, "drain_signals", lambda: [ZeroDteMove("SPX", 4000.0, 3960.0, 1.01, NOW)])
+    algo.schedule.events[0].callback()
+    assert checked == [algo._last_snapshot]
+    monkeypatch.setattr(algo.websocket, "drain_signals", lambda: [])
+    algo.schedule.events[0].callback()
+    assert len(checked) == 1  # no signal, no extra check
+
+
+@pytest.mark.lean_data
+def test_real_spxw_friday_chain_gives_listed_legs_at_the_files_prices(lean_data_dir):
+    """SPXW 2021-01-08 (Friday) at 11:00 from LEAN's sample data. SPX itself has no bars that day, so the
+    spot comes from put-call parity of the listed 0DTE 3800 pair and the open is set 1% higher (a
+    down-move: the rule fades it with a put credit spread). The only listed same-day strikes are 3700
+    and 3800: the legs must be those files' contracts and the credit the files' mids."""
+    import csv
+    import io
+    import zipfile
+
+    from replay.data_paths import SecurityType
+    from replay.lean_data import LeanDataReader, chain_dense
+
+    reader = LeanDataReader(lean_data_dir)
+    day = date(2021, 1, 8)
+    chain_day = reader.option_chain("spxw", day, SecurityType.INDEX_OPTION)
+    dense = chain_dense(chain_day)
+    slot = dense.grid.slot_of_end(11 * 3_600_000)
+    c = chain_day.contracts
+    contracts = [ContractSpec("SPX", "SPXW", e.astype(date), float(k), bool(call), 100.0)
+                 for e, k, call in zip(c.expiry, c.strike, c.is_call)]
+    rows = [(dense.bid[i, slot], dense.ask[i, slot], float("nan"), 0.0, 0.0, float("nan"), 0.0)
+            for i in range(len(contracts))]
+    chain = ChainColumns.from_rows(contracts, rows)
+    mid = {(k.strike, k.is_call, k.expiry): (b + a) / 2 for k, (b, a, *_r) in zip(contracts, rows)}
+    spot = mid[(3800.0, True, day)] - mid[(3800.0, False, day)] + 3800.0
+    now = datetime(2021, 1, 8, 11, 0)
+    tracker = SeriesTracker("SPX", timedelta(minutes=5))
+    tracker.record(now.replace(hour=9, minute=31), spot * 1.01, open_price=spot * 1.01)
+    tracker.record(now, spot)
+    empty = SeriesTracker("X", timedelta(minutes=5)).state(now)
+    snap = MarketSnapshot(now, tracker.state(now), empty, empty, empty, chain, (), 1_000_000.0)
+    rules = load_settings({"zero-dte-short-delta-min": "0.05", "zero-dte-short-delta-max": "0.6",
+                           "zero-dte-wing-pct": "2.6"}.get).zero_dte
+    market = PricingInputs(now, spot, 0.0025, 0.0, False)
+    plan = plan_zero_dte(snap, market, rules, SETTINGS.friday.zero_dte(False), False, 0.0, 100_000.0)
+    assert not isinstance(plan, str), plan
+    assert plan.kind == "0DTE Put Credit Spread"
+    legs = {leg.quantity: leg.contract for leg in plan.intent.legs}
+    assert (legs[-1].strike, legs[1].strike, legs[-1].expiry) == (3800.0, 3700.0, day)
+
+    def raw_mid(strike: int) -> float:  # the last quote bar started before 11:00, straight from the zip
+        path = lean_data_dir / "indexoption/usa/minute/spxw/20210108_quote_european.zip"
+        member = f"20210108_spxw_minute_quote_european_put_{strike * 10000}_20210108.csv"
+        with zipfile.ZipFile(path) as archive:
+            bars = [r for r in csv.reader(io.TextIOWrapper(archive.open(member), "utf-8"))
+                    if int(r[0]) < 11 * 3_600_000]
+        bid = next(float(r[4]) for r in reversed(bars) if r[4]) / 10_000
+        ask = next(float(r[9]) for r in reversed(bars) if r[9]) / 10_000
+        return (bid + ask) / 2
+
+    assert plan.credit_mid == pytest.approx(raw_mid(3800) - raw_mid(3700), abs=1e-9)
