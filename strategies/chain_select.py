@@ -114,3 +114,11 @@ def atm_iv(chain: ChainColumns, expiry: date, spot: float, usable: BoolArray, ma
     strikes = chain.strike[rows][good]
     nearest = strikes[np.argmin(np.abs(strikes - spot))]
     return float(np.mean(ivs[good][strikes == nearest])), ""
+
+
+def nearest_shared_strike(chain: ChainColumns, rows_a: IntArray, rows_b: IntArray, spot: float) -> float | None:
+    """The strike nearest ``spot`` listed in both row sets (ties: the lower), None when none is shared."""
+    shared = np.intersect1d(chain.strike[rows_a], chain.strike[rows_b])
+    if shared.size == 0:
+        return None
+    return float(shared[np.lexsort((shared, np.abs(shared - spot)))[0]])

@@ -19,9 +19,8 @@ from datetime import date
 
 import numpy as np
 
-from strategies.analysers.common import (
-    Context, anchor_row, expiry_for, pick_row, same_expiry_setup, spot_problem, vix_problem)
-from strategies.chain_select import side_rows
+from strategies.analysers.common import Context, anchor_row, gated_structure, pick_row, same_expiry_setup
+from strategies.chain_select import nearest_shared_strike, side_rows
 from strategies.legs import Structure, legs_from_rows
 from strategies.scoring import batman_score
 from strategies.verdict import StrategyAnalysis, decide, refuse, refuse_setup
@@ -34,11 +33,10 @@ def center_strike(ctx: Context, expiry: date) -> tuple[float | None, str]:
     assert ctx.spot is not None
     chain = ctx.snap.chain
     listed = np.ones(len(chain), dtype=np.bool_)
-    both = np.intersect1d(chain.strike[side_rows(chain, expiry, True, listed)],
-                          chain.strike[side_rows(chain, expiry, False, listed)])
-    if both.size == 0:
+    k = nearest_shared_strike(chain, side_rows(chain, expiry, True, listed),
+                              side_rows(chain, expiry, False, listed), ctx.spot)
+    if k is None:
         return None, f"No strike listed for calls and puts on {expiry.isoformat()}"
-    k = float(both[np.lexsort((both, np.abs(both - ctx.spot)))[0]])
     for is_call in (False, True):
         row, why = anchor_row(ctx, expiry, is_call, k)
         if row is None:
@@ -87,17 +85,11 @@ def analyze(ctx: Context) -> StrategyAnalysis:
     s = ctx.params.s
     if not ctx.snap.is_friday():
         return refuse(NAME, "Batman spreads on Fridays only")
-    vix, why = vix_problem(ctx, s.batman_vix_min, None)
-    why = why or spot_problem(ctx)
-    if why is not None:
-        return refuse(NAME, why)
+    gated = gated_structure(ctx, NAME, s.batman_vix_min, None, s.batman_dte, build)
+    if isinstance(gated, StrategyAnalysis):
+        return gated
+    vix, structure = gated
     assert ctx.spot is not None
-    expiry, why = expiry_for(ctx, s.batman_dte)
-    if expiry is None:
-        return refuse(NAME, f"No suitable expiration: {why}")
-    structure, why = build(ctx, expiry)
-    if structure is None:
-        return refuse(NAME, why)
     scale = ctx.scale()
     center = structure.legs[0].contract.strike
     signals = (f"VIX {vix:.2f}", f"spot {ctx.spot:.2f}", f"centre {center:g}")

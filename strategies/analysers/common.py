@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -13,7 +14,7 @@ from strategies.legs import Structure
 from strategies.net_greeks import NetGreeks, net_greeks
 from strategies.params import AnalyserParams
 from strategies.payoff import same_expiry_profile
-from strategies.verdict import NetPrices, Setup
+from strategies.verdict import NetPrices, Setup, StrategyAnalysis, refuse
 
 NO_PRICING_INPUTS = "pricing inputs (rate, dividend yield) not given"
 
@@ -101,3 +102,21 @@ def anchor_row(ctx: Context, expiry: date, is_call: bool, target: float) -> tupl
     if not ctx.usable[row]:
         return None, f"At-the-money leg not tradeable: {why_illiquid(chain, row, ctx.params.liquidity)}"
     return row, ""
+
+
+def gated_structure(ctx: Context, name: str, vix_low: float | None, vix_high: float | None, target_days: int,
+                    build: Callable[[Context, date], tuple[Structure | None, str]]
+                    ) -> tuple[float, Structure] | StrategyAnalysis:
+    """The gates most analysers share, in the spec's order (VIX range, spot, listed expiry nearest the
+    target, a buildable structure): (VIX, structure), or the refusal naming the first that failed."""
+    vix, why = vix_problem(ctx, vix_low, vix_high)
+    why = why or spot_problem(ctx)
+    if why is not None:
+        return refuse(name, why)
+    expiry, why = expiry_for(ctx, target_days)
+    if expiry is None:
+        return refuse(name, f"No suitable expiration: {why}")
+    structure, why = build(ctx, expiry)
+    if structure is None:
+        return refuse(name, why)
+    return vix, structure

@@ -19,7 +19,7 @@ import numpy as np
 
 from strategies.analysers.common import (
     NO_PRICING_INPUTS, Context, anchor_row, expiry_for, greeks_of, spot_problem, vix_problem)
-from strategies.chain_select import atm_iv, side_rows
+from strategies.chain_select import atm_iv, nearest_shared_strike, side_rows
 from strategies.front_expiry import front_expiry_profile
 from strategies.legs import Structure, legs_from_rows
 from strategies.scoring import diagonal_score
@@ -54,11 +54,10 @@ def build(ctx: Context, front: date, back: date, is_call: bool) -> tuple[Structu
     assert ctx.spot is not None
     chain = ctx.snap.chain
     listed = np.ones(len(chain), dtype=np.bool_)
-    shared = np.intersect1d(chain.strike[side_rows(chain, front, is_call, listed)],
-                            chain.strike[side_rows(chain, back, is_call, listed)])
-    if shared.size == 0:
+    strike = nearest_shared_strike(chain, side_rows(chain, front, is_call, listed),
+                                   side_rows(chain, back, is_call, listed), ctx.spot)
+    if strike is None:
         return None, f"No strike listed in both {front.isoformat()} and {back.isoformat()}"
-    strike = float(shared[np.lexsort((shared, np.abs(shared - ctx.spot)))[0]])
     short, why = anchor_row(ctx, front, is_call, strike)
     long, why_back = anchor_row(ctx, back, is_call, strike)
     if short is None or long is None:

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from strategies.analysers.common import (
-    Context, anchor_row, expiry_for, pick_row, same_expiry_setup, spot_problem, vix_problem)
+from strategies.analysers.common import Context, anchor_row, gated_structure, pick_row, same_expiry_setup
 from strategies.legs import Structure, legs_from_rows
 from strategies.scoring import ratio_score
-from strategies.verdict import StrategyAnalysis, decide, refuse
+from strategies.verdict import StrategyAnalysis, decide
 
 NAME = "Ratio Spread"
 
@@ -42,17 +41,11 @@ def cushion_pct(spot: float, breakevens: tuple[float, ...]) -> float:
 
 def analyze(ctx: Context) -> StrategyAnalysis:
     s = ctx.params.s
-    vix, why = vix_problem(ctx, s.ratio_vix_min, None)
-    why = why or spot_problem(ctx)
-    if why is not None:
-        return refuse(NAME, why)
+    gated = gated_structure(ctx, NAME, s.ratio_vix_min, None, s.ratio_dte, build)
+    if isinstance(gated, StrategyAnalysis):
+        return gated
+    vix, structure = gated
     assert ctx.spot is not None
-    expiry, why = expiry_for(ctx, s.ratio_dte)
-    if expiry is None:
-        return refuse(NAME, f"No suitable expiration: {why}")
-    structure, why = build(ctx, expiry)
-    if structure is None:
-        return refuse(NAME, why)
     signals = (f"VIX {vix:.2f}", f"spot {ctx.spot:.2f}", "undefined risk: naked short put, worst case at 0")
     setup = same_expiry_setup(ctx, NAME, structure, signals)
     cushion = cushion_pct(ctx.spot, setup.risk.breakevens)
