@@ -28,7 +28,7 @@ from analysis.progressive_friday import FridayAnalysis, FridayInputs, Progressiv
 from core.market import ChainColumns, MarketSnapshot, ContractSpec, BookPosition, Reading, SeriesTracker
 from core.orders import OrderIntent
 from core.settings import Settings, load_settings
-from risk.contract_greeks import PricingInputs, greeks_for, usable_mid
+from pricing.chain import PricingInputs, greeks_for, usable_mid
 from risk.greeks_monitor import GreeksMonitor, PortfolioGreeks
 from core.store_keys import friday_history_key, manual_mode_key
 from risk.manual_mode import AutomationState, Effects, HealthInputs, ManualModeFallback

@@ -18,7 +18,7 @@ import numpy as np
 
 from analysis.progressive_friday import FridayAnalysis
 from core.market import ChainColumns, ContractSpec
-from risk.contract_greeks import PricingInputs, greeks_for, usable_mid
+from pricing.chain import PricingInputs, greeks_for, usable_mid
 
 
 @dataclasses.dataclass(frozen=True)

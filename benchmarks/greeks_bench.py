@@ -13,7 +13,7 @@ References, timed in the same run when importable (skipped with a note otherwise
   * py_vollib_vectorized ``vectorized_implied_volatility`` (numba Let's Be Rational); it only
     works with ``py_vollib==1.0.1 py_lets_be_rational==1.0.1`` pinned, in its own environment.
 ``--tuned-malloc`` additionally times with glibc's heap trimming disabled (``mallopt``), which
-shows how much of the time is page-fault churn from numpy temporaries (see risk.pricing._in_chunks).
+shows how much of the time is page-fault churn from numpy temporaries (see pricing.black_scholes._in_chunks).
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 from numpy.typing import NDArray  # noqa: E402
 
-from risk.pricing import bs_greeks, bs_price, implied_volatility  # noqa: E402
+from pricing.black_scholes import bs_greeks, bs_price, implied_volatility  # noqa: E402
 
 FloatArray = NDArray[np.float64]
 MINUTES_PER_YEAR = 365.0 * 24.0 * 60.0

@@ -15,9 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from replay import lean_double as ld
-from risk.american import american_implied_volatility
-from risk.expiry_time import year_fraction_to_expiry
-from risk.pricing import implied_volatility
+from pricing.american import american_implied_volatility
+from pricing.expiry import year_fraction_to_expiry
+from pricing.black_scholes import implied_volatility
 
 
 class LeanIvModel:

@@ -12,7 +12,7 @@ Listing for trading day T (decided before the open from the previous close ``R``
   plus the 50-point wings. The number of contracts is what sizes the files (each contract is one zip
   member per tick type, ~220 bytes of zip headers alone), hence the tiers.
 
-Quotes (model): mid = Black-Scholes (:func:`risk.pricing.bs_price`, European, ``RATE``, no dividend,
+Quotes (model): mid = Black-Scholes (:func:`pricing.black_scholes.bs_price`, European, ``RATE``, no dividend,
 t = minutes to 16:00 New York on expiry / 525600) on a skewed surface
 
     atm(T)   = ATM_TO_VIX x (VIX9D/100 for T <= 9 days, VIX/100 for T >= 30 days, linear between)
@@ -51,7 +51,7 @@ from replay.scenario_model import (
     is_session,
     rng_for,
 )
-from risk.pricing import bs_greeks, bs_price
+from pricing.black_scholes import bs_greeks, bs_price
 
 FloatArray = npt.NDArray[np.float64]
 Int64Array = npt.NDArray[np.int64]

@@ -1,1 +1,2 @@
-"""Risk: pricing core, Greeks monitor and the manual-mode safety state (no LEAN imports here)."""
+"""Risk: ManualModeFallback (states, triggers, the order gate, suggestions), GreeksMonitor and alerts
+(no LEAN imports here)."""

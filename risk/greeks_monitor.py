@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from core.market import BookPosition, ContractSpec, Reading
 from core.settings import GreeksSettings
-from risk.contract_greeks import ContractGreeks
+from pricing.chain import ContractGreeks
 
 SP500_FAMILY = frozenset({"SPX", "SPXW", "SPY", "XSP", "ES", "/ES", "MES", "/MES"})
 

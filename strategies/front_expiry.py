@@ -27,7 +27,7 @@ from typing import Callable, Final
 import numpy as np
 from scipy.optimize import brentq
 
-from risk.contract_greeks import PricingInputs
+from pricing.chain import PricingInputs
 from strategies.legs import FloatArray, Structure
 from strategies.model import model_greeks, model_price
 from strategies.net_greeks import leg_ivs, leg_times

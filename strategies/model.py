@@ -1,11 +1,11 @@
 """The pricing core as the strategies use it: IVs from quoted mids, model prices, deltas, Greeks.
 
-European (Black-Scholes-Merton, :mod:`risk.pricing`) for index options, American
-(Andersen-Lake-Offengenden, :mod:`risk.american`) when ``PricingInputs.american`` is set (equities).
-Rate and dividend yield come from the caller's :class:`risk.contract_greeks.PricingInputs` (LEAN's
+European (Black-Scholes-Merton, :mod:`pricing.black_scholes`) for index options, American
+(Andersen-Lake-Offengenden, :mod:`pricing.american`) when ``PricingInputs.american`` is set (equities).
+Rate and dividend yield come from the caller's :class:`pricing.chain.PricingInputs` (LEAN's
 models in ``main.py``); nothing here assumes a rate or a volatility. Time is calendar years to each
-contract's settlement instant (:mod:`risk.expiry_time`). Prices per share; Greeks per share with
-theta per calendar day and vega per 1 vol point, as :func:`risk.pricing.bs_greeks` gives them.
+contract's settlement instant (:mod:`pricing.expiry`). Prices per share; Greeks per share with
+theta per calendar day and vega per 1 vol point, as :func:`pricing.black_scholes.bs_greeks` gives them.
 """
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from typing import Sequence
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from risk.american import american_greeks, american_implied_volatility, american_price
-from risk.contract_greeks import PricingInputs
-from risk.expiry_time import AM_SETTLEMENT, PM_SETTLEMENT, year_fraction_to_expiry
-from risk.pricing import Greeks, bs_greeks, bs_price, implied_volatility
+from pricing.american import american_greeks, american_implied_volatility, american_price
+from pricing.chain import PricingInputs
+from pricing.expiry import AM_SETTLEMENT, PM_SETTLEMENT, year_fraction_to_expiry
+from pricing.black_scholes import Greeks, bs_greeks, bs_price, implied_volatility
 
 FloatArray = NDArray[np.float64]
 

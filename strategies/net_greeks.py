@@ -10,7 +10,7 @@ import dataclasses
 
 import numpy as np
 
-from risk.contract_greeks import PricingInputs
+from pricing.chain import PricingInputs
 from strategies.legs import FloatArray, Structure
 from strategies.model import implied_vols, model_greeks, years_to_settlement
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from core.market import MarketSnapshot
 from core.settings import Section9BSettings
-from risk.contract_greeks import PricingInputs
+from pricing.chain import PricingInputs
 from strategies.analysers import batman, broken_wing, butterfly, condor, diagonal, ratio
 from strategies.analysers.common import Context
 from strategies.params import AnalyserParams

@@ -20,7 +20,7 @@ import numpy as np
 from core.market import MarketSnapshot
 from core.orders import OrderIntent
 from core.settings import ZeroDteParameters, ZeroDteSettings
-from risk.contract_greeks import PricingInputs, greeks_for, usable_mid
+from pricing.chain import PricingInputs, greeks_for, usable_mid
 from strategies.legs import Structure, legs_from_rows
 
 

@@ -9,7 +9,7 @@ import pytest
 from analysis.progressive_friday import FridayInputs, ProgressiveFridayAnalysis
 from core.market import BookPosition, ChainColumns, ContractSpec, MarketSnapshot, Reading, SeriesTracker
 from core.settings import load_settings
-from risk.contract_greeks import (
+from pricing.chain import (
     SOURCE_EXPIRED, SOURCE_LEAN, SOURCE_MID, ContractGreeks, PricingInputs, greeks_for)
 from risk.greeks_monitor import GreeksMonitor
 from strategies.section9b import Section9BStrategies
@@ -116,8 +116,8 @@ def _chain(rows):
 
 
 def test_contract_greeks_from_mid_and_marked_fallbacks():
-    from risk.expiry_time import year_fraction_to_expiry
-    from risk.pricing import bs_greeks, implied_volatility
+    from pricing.expiry import year_fraction_to_expiry
+    from pricing.black_scholes import bs_greeks, implied_volatility
 
     crossed = ContractSpec("SPX", "SPXW", date(2021, 1, 15), 3700.0, True, 100.0)
     dead = ContractSpec("SPX", "SPXW", date(2021, 1, 15), 3800.0, True, 100.0)
@@ -135,7 +135,7 @@ def test_contract_greeks_from_mid_and_marked_fallbacks():
 
 
 def test_deep_itm_with_no_time_value_takes_the_zero_vol_limit():
-    from risk.contract_greeks import SOURCE_NO_TIME_VALUE
+    from pricing.chain import SOURCE_NO_TIME_VALUE
 
     chain = _chain([(PUT, 49.6, 50.2, 49.9, 0, 0, float("nan"))])  # 3650 put, spot 3600: intrinsic 50
     got = greeks_for([PUT], chain, PricingInputs(datetime(2021, 1, 8, 15, 30), 3600.0, 0.01, 0.0, False))[PUT]
@@ -146,7 +146,7 @@ def test_deep_itm_with_no_time_value_takes_the_zero_vol_limit():
 
 
 def test_0dte_theta_is_capped_at_the_time_value_left():
-    from risk.pricing import bs_price
+    from pricing.black_scholes import bs_price
 
     chain = _chain([(CALL, 2.0, 2.2, 2.1, 0, 0, float("nan"))])  # ATM call, 30 minutes to the close
     now = datetime(2021, 1, 8, 15, 30)
@@ -163,13 +163,13 @@ def test_contract_greeks_after_expiry_are_the_exact_limits():
 
 
 def test_contract_greeks_american_for_equity_options():
-    from risk.american import american_implied_volatility
+    from pricing.american import american_implied_volatility
 
     goog = ContractSpec("GOOG", "GOOG", date(2016, 1, 15), 740.0, False, 100.0)
     chain = _chain([(goog, 20.0, 20.6, 20.3, 0, 0, 0.3)])
     now = datetime(2015, 12, 24, 11, 0)
     got = greeks_for([goog], chain, PricingInputs(now, 748.0, 0.01, 0.0, american=True))[goog]
-    from risk.expiry_time import year_fraction_to_expiry
+    from pricing.expiry import year_fraction_to_expiry
 
     t = float(year_fraction_to_expiry(now, date(2016, 1, 15)))
     assert got.iv == pytest.approx(float(american_implied_volatility(20.3, 748.0, 740.0, t, 0.01, 0.0, False)))

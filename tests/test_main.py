@@ -197,8 +197,8 @@ def test_internal_error_halts_automation_instead_of_crashing(algo, monkeypatch):
 
 def test_held_position_greeks_feed_the_monitor_and_manual_mode(algo):
     """Greeks of a held 0DTE call from its live mid (pricing core), scaled by 100 x 3 contracts."""
-    from risk.expiry_time import year_fraction_to_expiry
-    from risk.pricing import bs_greeks, implied_volatility
+    from pricing.expiry import year_fraction_to_expiry
+    from pricing.black_scholes import bs_greeks, implied_volatility
 
     algo.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.01)
     call, put = _pair(algo)

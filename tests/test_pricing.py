@@ -1,4 +1,4 @@
-"""European BSM prices, Greeks and implied volatility (risk.pricing, risk.normalised_black).
+"""European BSM prices, Greeks and implied volatility (pricing.black_scholes, pricing.lets_be_rational).
 
 Reference vectors are the ones collected in shared/reference/greeks.md section 2; each test names
 its source. Units: our theta is per calendar day, vega and rho per 1 point; QuantLib/Haug/Hull
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from risk.normalised_black import _f_lower_map, normalised_black_otm, normalised_implied_vol
-from risk.pricing import GREEK_NAMES, bs_greeks, bs_price, implied_volatility
+from pricing.lets_be_rational import _f_lower_map, normalised_black_otm, normalised_implied_vol
+from pricing.black_scholes import GREEK_NAMES, bs_greeks, bs_price, implied_volatility
 
 HYPOTHESIS = settings(derandomize=True, max_examples=150, deadline=None,
                       suppress_health_check=[HealthCheck.too_slow])

@@ -1,4 +1,4 @@
-"""American prices, Greeks and implied volatility (risk.american, Andersen-Lake-Offengenden).
+"""American prices, Greeks and implied volatility (pricing.american, Andersen-Lake-Offengenden).
 
 Hard-coded references come from QuantLib (its test suite, or QuantLib 1.44 ``QdFpAmericanEngine``
 with ``highPrecisionScheme()`` evaluated here, see the tables' comments), so these tests never
@@ -15,8 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from risk.american import (ACCURATE_SCHEME, american_greeks, american_implied_volatility, american_price)
-from risk.pricing import GREEK_NAMES, bs_greeks, bs_price, implied_volatility
+from pricing.american import (ACCURATE_SCHEME, american_greeks, american_implied_volatility, american_price)
+from pricing.black_scholes import GREEK_NAMES, bs_greeks, bs_price, implied_volatility
 
 HYPOTHESIS = settings(derandomize=True, max_examples=60, deadline=None,
                       suppress_health_check=[HealthCheck.too_slow])

@@ -1,4 +1,4 @@
-"""Time to expiry from the New York exchange clock (risk.expiry_time)."""
+"""Time to expiry from the New York exchange clock (pricing.expiry)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -6,8 +6,8 @@ from datetime import date, datetime, timezone
 import numpy as np
 import pytest
 
-from risk.expiry_time import (AM_SETTLEMENT, MINUTES_PER_YEAR, minutes_to_expiry, year_fraction_to_expiry)
-from risk.pricing import bs_greeks, bs_price, implied_volatility
+from pricing.expiry import (AM_SETTLEMENT, MINUTES_PER_YEAR, minutes_to_expiry, year_fraction_to_expiry)
+from pricing.black_scholes import bs_greeks, bs_price, implied_volatility
 
 
 def test_zero_dte_minutes_to_the_close() -> None:

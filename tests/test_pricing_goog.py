@@ -6,9 +6,9 @@ Data: LEAN sample data ``option/usa/universes/goog/20151224.csv`` (read in place
 first data row = the underlying (748.40 close on 2015-12-24), prices unscaled.
 
 Conventions used for our side, as LEAN prices: spot = the underlying's close; t = calendar time
-from 2015-12-24 16:00 New York to 16:00 on the expiry date / 365 (risk.expiry_time); r = Fed
+from 2015-12-24 16:00 New York to 16:00 on the expiry date / 365 (pricing.expiry); r = Fed
 primary credit rate from LEAN's ``alternative/interest-rate/usa/interest-rate.csv`` (1.00% since
-2015-12-17); q = 0 (GOOG paid no dividend); American exercise (risk.american; with q = 0 the
+2015-12-17); q = 0 (GOOG paid no dividend); American exercise (pricing.american; with q = 0 the
 calls are exactly European). Option price = the contract's ``close`` (its last trade).
 
 What QuantConnect's column is: call and put of a strike always carry the *same* IV (LEAN's mirror
@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from risk.american import american_implied_volatility
-from risk.expiry_time import year_fraction_to_expiry
+from pricing.american import american_implied_volatility
+from pricing.expiry import year_fraction_to_expiry
 
 pytestmark = pytest.mark.lean_data
 

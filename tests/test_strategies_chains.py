@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from core.market import ChainColumns, ContractSpec, MarketSnapshot, SeriesTracker
-from risk.contract_greeks import PricingInputs
-from risk.expiry_time import year_fraction_to_expiry
-from risk.pricing import bs_price, implied_volatility
+from pricing.chain import PricingInputs
+from pricing.expiry import year_fraction_to_expiry
+from pricing.black_scholes import bs_price, implied_volatility
 
 FRIDAY = datetime(2021, 1, 8, 10, 40)
 RATE = 0.01

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from core.market import ContractSpec
-from risk.american import american_price
-from risk.contract_greeks import PricingInputs
-from risk.expiry_time import year_fraction_to_expiry
-from risk.pricing import bs_price
+from pricing.american import american_price
+from pricing.chain import PricingInputs
+from pricing.expiry import year_fraction_to_expiry
+from pricing.black_scholes import bs_price
 from strategies.front_expiry import front_expiry_profile
 from strategies.legs import Leg, Structure
 from strategies.net_greeks import leg_ivs

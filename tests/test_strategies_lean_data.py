@@ -30,7 +30,7 @@ from replay.data_dense import MinuteGrid, dense_chain, dense_security
 from replay.data_time import hhmm_ms
 from replay.lean_data import LeanDataReader, SecurityType
 from replay.rates import RateCurve
-from risk.contract_greeks import PricingInputs
+from pricing.chain import PricingInputs
 from strategies.section9b import Section9BStrategies
 from strategies.verdict import StrategyAnalysis
 

@@ -12,8 +12,8 @@ from scipy.integrate import quad
 
 from core.market import ChainColumns, ContractSpec
 from core.settings import Section9BSettings, load_settings
-from risk.expiry_time import year_fraction_to_expiry
-from risk.pricing import bs_price
+from pricing.expiry import year_fraction_to_expiry
+from pricing.black_scholes import bs_price
 from strategies.chain_select import atm_iv, liquid_mask, nearest_expiry, nearest_row, why_illiquid
 from strategies.legs import Leg, Structure
 from strategies.net_greeks import leg_ivs, net_greeks

@@ -10,7 +10,7 @@ import pytest
 from tools import build_cloud, sync_config
 
 ROOT = Path(__file__).resolve().parents[1]
-PURE_PACKAGES = ("core", "risk", "strategies", "analysis", "streaming")
+PURE_PACKAGES = ("core", "pricing", "risk", "strategies", "analysis", "streaming")
 
 
 def _python_files() -> list[Path]:
@@ -22,7 +22,7 @@ def test_layout_exists():
     for name in ("main.py", "config.json", "lean.json", "README.md", "requirements.txt",
                  "requirements-dev.txt", ".gitignore", ".ci/run"):
         assert (ROOT / name).is_file(), name
-    for package in ("risk", "strategies", "analysis", "streaming", "replay", "core", "tests"):
+    for package in ("pricing", "risk", "strategies", "analysis", "streaming", "replay", "core", "tests"):
         assert (ROOT / package).is_dir(), package
 
 

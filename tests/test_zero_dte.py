@@ -10,9 +10,9 @@ import pytest
 
 from core.market import ChainColumns, ContractSpec, MarketSnapshot, SeriesTracker
 from core.settings import load_settings
-from risk.contract_greeks import PricingInputs
-from risk.expiry_time import year_fraction_to_expiry
-from risk.pricing import bs_price
+from pricing.chain import PricingInputs
+from pricing.expiry import year_fraction_to_expiry
+from pricing.black_scholes import bs_price
 from strategies.zero_dte import plan_zero_dte
 
 SETTINGS = load_settings(lambda name: None)
@@ -52,7 +52,7 @@ def test_small_move_sells_an_iron_condor_with_delta_chosen_shorts():
     short_call, long_call = legs[(True, -1)], legs[(True, 1)]
     assert long_put < short_put < 4000.0 < short_call < long_call
     assert short_put - long_put == pytest.approx(30.0) and long_call - short_call == pytest.approx(30.0)  # 0.75%
-    from risk.pricing import bs_greeks
+    from pricing.black_scholes import bs_greeks
 
     t = float(year_fraction_to_expiry(NOW, FRIDAY))
     for k, is_call in ((short_put, False), (short_call, True)):

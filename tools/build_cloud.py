@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("core", "risk", "strategies", "analysis", "streaming")
+PACKAGES = ("core", "pricing", "risk", "strategies", "analysis", "streaming")
 TOP_FILES = ("main.py", "config.json")
 MAX_FILE_BYTES = 64 * 1024
 

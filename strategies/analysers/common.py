@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 
 from core.market import MarketSnapshot
-from risk.contract_greeks import PricingInputs
+from pricing.chain import PricingInputs
 from strategies.chain_select import BoolArray, liquid_mask, nearest_expiry, nearest_row, side_rows, why_illiquid
 from strategies.legs import Structure
 from strategies.net_greeks import NetGreeks, net_greeks

@@ -16,9 +16,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from core.market import ChainColumns, ContractSpec
-from risk.american import american_greeks, american_implied_volatility, american_price
-from risk.expiry_time import AM_SETTLEMENT, PM_SETTLEMENT, year_fraction_to_expiry
-from risk.pricing import bs_greeks, bs_price, implied_volatility
+from pricing.american import american_greeks, american_implied_volatility, american_price
+from pricing.expiry import AM_SETTLEMENT, PM_SETTLEMENT, year_fraction_to_expiry
+from pricing.black_scholes import bs_greeks, bs_price, implied_volatility
 
 SOURCE_MID = "mid"
 SOURCE_LEAN = "lean-iv (quote unusable)"

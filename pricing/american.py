@@ -24,9 +24,9 @@ high-precision scheme): the default scheme is within ~1e-5 relative (one-cent fl
 chains incl. 0DTE, far inside the 1e-3 requirement. Cost, vectorised on one core: ~0.04 ms per
 price, ~0.15 ms per implied volatility, ~0.25 ms for the five Greeks.
 
-Conventions are those of :mod:`risk.pricing` (t in years, Greeks per share, theta per calendar
+Conventions are those of :mod:`pricing.black_scholes` (t in years, Greeks per share, theta per calendar
 day, vega and rho per 1 point). Edge cases:
-  * t <= 0: intrinsic value max(+-(S-K), 0); Greeks as in :func:`risk.pricing.bs_greeks`.
+  * t <= 0: intrinsic value max(+-(S-K), 0); Greeks as in :func:`pricing.black_scholes.bs_greeks`.
   * vol == 0: the exact deterministic value max over exercise dates of the discounted payoff.
   * the put's rate r <= 0 (or the call's dividend q <= 0): early exercise is never optimal
     (exact for r == 0 puts / q == 0 calls; with negative rates a double boundary can appear,
@@ -44,7 +44,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
-from risk.pricing import (DAYS_PER_YEAR, GREEK_NAMES, Greeks, bs_greeks, bs_price, implied_volatility)
+from pricing.black_scholes import (DAYS_PER_YEAR, GREEK_NAMES, Greeks, bs_greeks, bs_price, implied_volatility)
 
 FloatArray = NDArray[np.float64]
 
@@ -289,7 +289,7 @@ def american_price(spot: ArrayLike, strike: ArrayLike, t: ArrayLike, rate: Array
                    vol: ArrayLike, is_call: ArrayLike, scheme: AloScheme = DEFAULT_SCHEME) -> FloatArray:
     """American option price per share (ALO integral-equation method), same signature as bs_price.
 
-    Broadcasts like :func:`risk.pricing.bs_price`; scalar inputs give a 0-d array. Never below
+    Broadcasts like :func:`pricing.black_scholes.bs_price`; scalar inputs give a 0-d array. Never below
     the European price or the intrinsic value; equal to the European price where early exercise
     is never optimal (calls without dividends, puts with r <= 0).
     """
@@ -299,7 +299,7 @@ def american_price(spot: ArrayLike, strike: ArrayLike, t: ArrayLike, rate: Array
 
 def american_greeks(spot: ArrayLike, strike: ArrayLike, t: ArrayLike, rate: ArrayLike, div: ArrayLike,
                     vol: ArrayLike, is_call: ArrayLike, scheme: AloScheme = DEFAULT_SCHEME) -> Greeks:
-    """American Greeks (same units and keys as :func:`risk.pricing.bs_greeks`) by finite differences.
+    """American Greeks (same units and keys as :func:`pricing.black_scholes.bs_greeks`) by finite differences.
 
     delta, gamma: central differences in spot with a step of 1% of a standard deviation
     (S vol sqrt(t) / 100), re-using the exercise boundary (it does not depend on spot).
@@ -363,7 +363,7 @@ def american_implied_volatility(price: ArrayLike, spot: ArrayLike, strike: Array
     take one "de-Americanisation" step (European IV of price minus the early-exercise premium at
     the first guess), then safeguarded secant steps inside a bracket [1e-4, 5] until the price
     matches to 1e-10 relative. Where early exercise is never optimal this is exactly
-    :func:`risk.pricing.implied_volatility`.
+    :func:`pricing.black_scholes.implied_volatility`.
 
     NaN where t <= 0, inputs are invalid, the price is at or above the upper bound (S for calls,
     K for puts), or at or below the zero-volatility American value (no identifiable time value:

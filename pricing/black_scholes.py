@@ -8,12 +8,12 @@ benchmarks/greeks_bench.py).
 
 Model: Black-Scholes-Merton with continuous dividend yield ``div`` (q) and continuously
 compounded ``rate`` (r). European exercise: correct for SPX/SPXW; for SPY and single stocks use
-:mod:`risk.american`.
+:mod:`pricing.american`.
 
 Conventions shared by every function here:
     spot, strike  > 0, in price units (per share)
     t             time to expiry in **years** (calendar: minutes / (365*24*60), see
-                  :mod:`risk.expiry_time`)
+                  :mod:`pricing.expiry`)
     rate, div     annual, continuous, as decimals (0.05 = 5%)
     vol           annual volatility as a decimal (0.20 = 20%)
     is_call       bool or bool array (True = call, False = put)
@@ -45,7 +45,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy.special import ndtr
 
-from risk.normalised_black import normalised_black_otm, normalised_implied_vol
+from pricing.lets_be_rational import normalised_black_otm, normalised_implied_vol
 
 FloatArray = NDArray[np.float64]
 Greeks = dict[str, FloatArray]
@@ -197,7 +197,7 @@ def implied_volatility(price: ArrayLike, spot: ArrayLike, strike: ArrayLike, t: 
                        div: ArrayLike, is_call: ArrayLike) -> FloatArray:
     """Black-Scholes-Merton implied volatility (annual, decimal), vectorised.
 
-    Method: Jaeckel's "Let's Be Rational" (Wilmott 2015; see :mod:`risk.normalised_black`):
+    Method: Jaeckel's "Let's Be Rational" (Wilmott 2015; see :mod:`pricing.lets_be_rational`):
     the price is mapped to the normalised out-of-the-money call on the forward, a four-branch
     rational initial guess is refined by third-order Householder steps on transformed objectives, with a
     bisection safeguard inside a bracket. Result: price(iv) reproduces ``price`` to ~1e-14
