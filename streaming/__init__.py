@@ -5,7 +5,7 @@ Start at :class:`TastytradeWebSocket`; ``python -m streaming --help`` is a comma
 from streaming.auth import QuoteToken, StaticQuoteTokenSource, TastytradeAuth
 from streaming.cache import GreeksSnapshot, QuoteSnapshot, SummarySnapshot, TradeSnapshot
 from streaming.config import ConfigError, StreamSettings, TastytradeConfig
-from streaming.monitors import PortfolioGreeks
+from streaming.monitors import StreamBookGreeks
 from streaming.signals import ConnectionChanged, GreeksWarning, LogLine, Signal, ZeroDteMove
 from streaming.status import ConnectionState, StreamStatus
 from streaming.tastytrade_websocket import TastytradeWebSocket
@@ -17,7 +17,7 @@ __all__ = [
     "GreeksSnapshot",
     "GreeksWarning",
     "LogLine",
-    "PortfolioGreeks",
+    "StreamBookGreeks",
     "QuoteSnapshot",
     "QuoteToken",
     "Signal",

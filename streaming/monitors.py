@@ -92,8 +92,12 @@ class ZeroDteMoveMonitor:
 
 
 @dataclass(frozen=True, slots=True)
-class PortfolioGreeks:
-    """Position-weighted Greeks in share-equivalent units (per-share Greek x quantity x multiplier)."""
+class StreamBookGreeks:
+    """The held book's Greeks from streamed per-option Greeks, as the real-time limit check sees them.
+
+    Position-weighted, in share-equivalent units (per-share Greek x quantity x multiplier). Not
+    ``risk.greeks_monitor.PortfolioGreeks``, which the algorithm computes per bar with its pricing core.
+    """
 
     delta: float
     gamma: float
@@ -127,7 +131,7 @@ class GreeksLimitMonitor:
         positions = self._positions
         return bool(positions) and not positions.keys().isdisjoint(symbols)
 
-    def portfolio(self) -> PortfolioGreeks:
+    def portfolio(self) -> StreamBookGreeks:
         positions = self._positions
         rows = self._cache.greeks_rows(s for s in positions if is_option_symbol(s))
         totals = {"delta": 0.0, "gamma": 0.0, "theta": 0.0, "vega": 0.0}
@@ -145,7 +149,7 @@ class GreeksLimitMonitor:
             totals["gamma"] += weight * row[3]
             totals["theta"] += weight * row[4] if math.isfinite(row[4]) else 0.0
             totals["vega"] += weight * row[6] if math.isfinite(row[6]) else 0.0
-        return PortfolioGreeks(totals["delta"], totals["gamma"], totals["theta"], totals["vega"], tuple(missing))
+        return StreamBookGreeks(totals["delta"], totals["gamma"], totals["theta"], totals["vega"], tuple(missing))
 
     def breaches(self, at: datetime) -> list[GreeksWarning]:
         """Greeks beyond their limit now (no state change)."""

@@ -20,7 +20,7 @@ from streaming.clock import Clock, SystemClock
 from streaming.config import DEFAULT_USER_AGENT, StreamSettings, TastytradeConfig
 from streaming.feed_parser import Batch
 from streaming.market_hours import ZERO_DTE_WINDOW
-from streaming.monitors import DEFAULT_MOVE_SYMBOLS, GreeksLimitMonitor, PortfolioGreeks, ZeroDteMoveMonitor
+from streaming.monitors import DEFAULT_MOVE_SYMBOLS, GreeksLimitMonitor, StreamBookGreeks, ZeroDteMoveMonitor
 from streaming.redaction import Redactor
 from streaming.signals import GreeksWarning, Signal, SignalQueue, ZeroDteMove
 from streaming.status import ConnectionState, StreamStatus
@@ -208,7 +208,7 @@ class TastytradeWebSocket:
     def get_day_summary(self, symbol: str) -> SummarySnapshot | None:
         return self._cache.summary(symbol)
 
-    def portfolio_greeks(self) -> PortfolioGreeks:
+    def portfolio_greeks(self) -> StreamBookGreeks:
         return self._greeks.portfolio()
 
     # ----- the spec's checks as queries -----------------------------------------------------------
