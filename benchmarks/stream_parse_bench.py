@@ -23,9 +23,9 @@ from collections.abc import Callable
 from typing import Any
 
 from streaming.cache import MarketCache
-from streaming.clock import SystemClock
 from streaming.feed_parser import FeedDecoder
 from streaming.protocol import FEED_EVENT_FIELDS
+from streaming.timing import SystemClock
 
 TARGET_EVENTS_PER_SECOND = 500_000
 SDK_QUOTE_FIELDS = [  # tastytrade 13.x Quote model order (FEED_SETUP without eventType)

@@ -20,8 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from streaming.clock import Clock, SystemClock
 from streaming.config import TastytradeConfig
+from streaming.timing import Clock, SystemClock
 
 # Renew the 15-minute access token this long before it expires.
 ACCESS_TOKEN_MARGIN_SECONDS = 60.0

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import repeat
 
-from streaming.clock import Clock
 from streaming.feed_parser import Batch
+from streaming.timing import Clock
 
 NAN = math.nan
 

@@ -23,7 +23,6 @@ import websocket
 from websocket import ABNF
 
 from streaming.auth import AuthRejectedError, QuoteToken, QuoteTokenSource, TokenUnavailableError
-from streaming.clock import Clock, SystemClock
 from streaming.config import DEFAULT_USER_AGENT, StreamSettings
 from streaming.feed_parser import Batch, FeedDecoder
 from streaming.protocol import (
@@ -40,7 +39,7 @@ from streaming.redaction import Redactor
 from streaming.signals import SignalQueue
 from streaming.status import ConnectionState, StreamStatus
 from streaming.subscriptions import Pair, SubscriptionBook
-from streaming.timing import LinkTimers, TimerVerdict, backoff_delay, token_refresh_due
+from streaming.timing import Clock, LinkTimers, SystemClock, TimerVerdict, backoff_delay, token_refresh_due
 
 FeedHandler = Callable[[list[Batch], float], None]  # (batches, received_at in monotonic seconds)
 

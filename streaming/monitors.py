@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from streaming.cache import MarketCache
-from streaming.market_hours import ZERO_DTE_WINDOW, day_id, in_zero_dte_window, new_york
 from streaming.signals import GreekName, GreeksWarning, ZeroDteMove
 from streaming.symbols import future_root, is_option_symbol
+from streaming.timing import ZERO_DTE_WINDOW, day_id, in_zero_dte_window, new_york
 
 DEFAULT_MOVE_SYMBOLS = ("SPY", "SPX", "/ES", "/MES")  # spec: SPY and S&P futures; SPX is our underlying
 

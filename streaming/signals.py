@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal, Union
 
-from streaming.clock import Clock
 from streaming.redaction import Redactor
 from streaming.status import ConnectionState
+from streaming.timing import Clock
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 GreekName = Literal["delta", "gamma"]

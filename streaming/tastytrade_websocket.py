@@ -16,15 +16,14 @@ from typing import Protocol
 from streaming.auth import HttpTransport, QuoteTokenSource, TastytradeAuth, urllib_transport
 from streaming.cache import GreeksSnapshot, MarketCache, QuoteSnapshot, SummarySnapshot, TradeSnapshot
 from streaming.client import DxLinkClient
-from streaming.clock import Clock, SystemClock
 from streaming.config import DEFAULT_USER_AGENT, StreamSettings, TastytradeConfig
 from streaming.feed_parser import Batch
-from streaming.market_hours import ZERO_DTE_WINDOW
 from streaming.monitors import DEFAULT_MOVE_SYMBOLS, GreeksLimitMonitor, StreamBookGreeks, ZeroDteMoveMonitor
 from streaming.redaction import Redactor
 from streaming.signals import GreeksWarning, Signal, SignalQueue, ZeroDteMove
 from streaming.status import ConnectionState, StreamStatus
 from streaming.subscriptions import SubscriptionBook
+from streaming.timing import ZERO_DTE_WINDOW, Clock, SystemClock
 
 BatchSink = Callable[[list[Batch]], None]
 

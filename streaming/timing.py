@@ -1,18 +1,77 @@
-"""Pure timing decisions of the link: back-off, token renewal, keepalive and dead-link timers.
+"""Time for the stream: the injectable clock, New York market hours, and the link's timing decisions.
 
-Pure functions of explicit times (seconds) so tests check them with invented clocks instead of
-waiting for 60-second timeouts.
+Why one module: everything here answers "what time is it, and what is due now?". The clock is injected
+everywhere (instead of calling ``time`` directly) and the decisions are pure functions of explicit times
+(seconds), so tests drive keepalives, dead-link detection, back-off, token age and the Friday 0DTE window
+with a fake clock instead of waiting for 60-second timeouts. New York rules always use ``zoneinfo``
+"America/New_York", so daylight-saving changes are handled without LEAN.
 """
 from __future__ import annotations
 
 import enum
 import random
+import time as _time
 from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from streaming.config import StreamSettings
-from streaming.market_hours import in_trading_hours, new_york
 
 
+# ----- clocks -------------------------------------------------------------------------------------
+class Clock(Protocol):
+    """Two readings: one for durations, one for calendar time."""
+
+    def monotonic(self) -> float:
+        """Seconds on a clock that never jumps backwards; used for ages and timeouts."""
+        ...
+
+    def time(self) -> float:
+        """Seconds since the Unix epoch (UTC); used for timestamps and New York trading hours."""
+        ...
+
+
+class SystemClock:
+    """The real clocks of the machine."""
+
+    def monotonic(self) -> float:
+        return _time.monotonic()
+
+    def time(self) -> float:
+        return _time.time()
+
+
+# ----- New York calendar (Friday 0DTE window, quiet hours for token renewal) -----------------------
+NEW_YORK = ZoneInfo("America/New_York")
+FRIDAY = 4
+ZERO_DTE_WINDOW = (time(10, 0), time(15, 0))  # spec: skip before 10:00 and from 15:00
+TRADING_HOURS = (time(9, 0), time(16, 30))  # a little around the cash session, for quiet-time work
+_EPOCH = date(1970, 1, 1)
+
+
+def new_york(epoch_seconds: float) -> datetime:
+    return datetime.fromtimestamp(epoch_seconds, timezone.utc).astimezone(NEW_YORK)
+
+
+def in_zero_dte_window(now_ny: datetime, window: tuple[time, time] = ZERO_DTE_WINDOW) -> bool:
+    """Fridays from the window start (10:00) to before its end (15:00) New York time."""
+    start, end = window
+    return now_ny.weekday() == FRIDAY and start <= now_ny.time() < end
+
+
+def in_trading_hours(now_ny: datetime) -> bool:
+    """Weekdays 09:00-16:30 New York: a planned reconnect then would cost live data."""
+    start, end = TRADING_HOURS
+    return now_ny.weekday() < 5 and start <= now_ny.time() < end
+
+
+def day_id(day: date) -> int:
+    """dxFeed's dayId: days since 1970-01-01 (used to reject a stale Summary)."""
+    return (day - _EPOCH).days
+
+
+# ----- the link's timers: back-off, token renewal, keepalive, dead link ----------------------------
 def backoff_delay(failures: int, settings: StreamSettings, rng: random.Random) -> float:
     """Seconds to wait before the next attempt: 1, 2, 4 ... capped at 30, each cut by up to 20 %.
 

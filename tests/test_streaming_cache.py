@@ -8,11 +8,11 @@ import pytest
 
 from streaming.cache import MarketCache
 from streaming.feed_parser import Batch
-from streaming.market_hours import NEW_YORK, day_id, in_zero_dte_window
 from streaming.monitors import GreeksLimitMonitor, ZeroDteMoveMonitor
 from streaming.redaction import Redactor
 from streaming.signals import ConnectionChanged, LogLine, SignalQueue
 from streaming.status import ConnectionState
+from streaming.timing import NEW_YORK, day_id, in_zero_dte_window
 
 FRIDAY = date(2025, 12, 19)
 OPTION = ".SPY251219C500"

@@ -29,7 +29,7 @@ from streaming import (
 )
 from streaming.auth import HttpRequest, HttpResponse
 from streaming.feed_parser import Batch
-from streaming.market_hours import NEW_YORK, day_id
+from streaming.timing import NEW_YORK, day_id
 from tests.dxlink_server import DxLinkConnection, DxLinkServerDouble, quote
 
 FAST = StreamSettings(

@@ -7,17 +7,9 @@ from datetime import datetime
 import pytest
 
 from streaming.config import ConfigError, StreamSettings
-from streaming.market_hours import NEW_YORK
-from streaming.protocol import (
-    FEED_CHANNEL,
-    EndReason,
-    Handshake,
-    Phase,
-    close_reason,
-    subscription_messages,
-)
+from streaming.protocol import FEED_CHANNEL, EndReason, Handshake, Phase, close_reason, subscription_messages
 from streaming.subscriptions import SubscriptionBook
-from streaming.timing import LinkTimers, TimerVerdict, backoff_delay, token_refresh_due
+from streaming.timing import NEW_YORK, LinkTimers, TimerVerdict, backoff_delay, token_refresh_due
 
 
 def test_handshake_follows_the_strict_order() -> None:
