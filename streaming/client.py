@@ -23,7 +23,7 @@ import websocket
 from websocket import ABNF
 
 from streaming.auth import AuthRejectedError, QuoteToken, QuoteTokenSource, TokenUnavailableError
-from streaming.config import DEFAULT_USER_AGENT, StreamSettings
+from streaming.config import DEFAULT_USER_AGENT, Redactor, StreamSettings
 from streaming.feed_parser import Batch, FeedDecoder
 from streaming.protocol import (
     FEED_CHANNEL,
@@ -35,7 +35,6 @@ from streaming.protocol import (
     setup_message,
     subscription_messages,
 )
-from streaming.redaction import Redactor
 from streaming.signals import SignalQueue
 from streaming.status import ConnectionState, StreamStatus
 from streaming.subscriptions import Pair, SubscriptionBook

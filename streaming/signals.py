@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal, Union
 
-from streaming.redaction import Redactor
+from streaming.config import Redactor
 from streaming.status import ConnectionState
 from streaming.timing import Clock
 

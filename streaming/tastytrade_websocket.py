@@ -16,10 +16,9 @@ from typing import Protocol
 from streaming.auth import HttpTransport, QuoteTokenSource, TastytradeAuth, urllib_transport
 from streaming.cache import GreeksSnapshot, MarketCache, QuoteSnapshot, SummarySnapshot, TradeSnapshot
 from streaming.client import DxLinkClient
-from streaming.config import DEFAULT_USER_AGENT, StreamSettings, TastytradeConfig
+from streaming.config import DEFAULT_USER_AGENT, Redactor, StreamSettings, TastytradeConfig
 from streaming.feed_parser import Batch
 from streaming.monitors import DEFAULT_MOVE_SYMBOLS, GreeksLimitMonitor, StreamBookGreeks, ZeroDteMoveMonitor
-from streaming.redaction import Redactor
 from streaming.signals import GreeksWarning, Signal, SignalQueue, ZeroDteMove
 from streaming.status import ConnectionState, StreamStatus
 from streaming.subscriptions import SubscriptionBook

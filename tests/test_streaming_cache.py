@@ -7,9 +7,9 @@ from datetime import date, datetime
 import pytest
 
 from streaming.cache import MarketCache
+from streaming.config import Redactor
 from streaming.feed_parser import Batch
 from streaming.monitors import GreeksLimitMonitor, ZeroDteMoveMonitor
-from streaming.redaction import Redactor
 from streaming.signals import ConnectionChanged, LogLine, SignalQueue
 from streaming.status import ConnectionState
 from streaming.timing import NEW_YORK, day_id, in_zero_dte_window
