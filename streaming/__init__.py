@@ -6,8 +6,15 @@ from streaming.auth import QuoteToken, StaticQuoteTokenSource, TastytradeAuth
 from streaming.cache import GreeksSnapshot, QuoteSnapshot, SummarySnapshot, TradeSnapshot
 from streaming.config import ConfigError, StreamSettings, TastytradeConfig
 from streaming.monitors import StreamBookGreeks
-from streaming.signals import ConnectionChanged, GreeksWarning, LogLine, Signal, ZeroDteMove
-from streaming.status import ConnectionState, StreamStatus
+from streaming.signals import (
+    ConnectionChanged,
+    ConnectionState,
+    GreeksWarning,
+    LogLine,
+    Signal,
+    StreamStatus,
+    ZeroDteMove,
+)
 from streaming.tastytrade_websocket import TastytradeWebSocket
 
 __all__ = [

@@ -35,8 +35,7 @@ from streaming.protocol import (
     setup_message,
     subscription_messages,
 )
-from streaming.signals import SignalQueue
-from streaming.status import ConnectionState, StreamStatus
+from streaming.signals import ConnectionState, SignalQueue, StreamStatus
 from streaming.subscriptions import Pair, SubscriptionBook
 from streaming.timing import Clock, LinkTimers, SystemClock, TimerVerdict, backoff_delay, token_refresh_due
 

@@ -1,11 +1,15 @@
-"""Signals from the stream thread to the algorithm thread.
+"""What the stream tells the algorithm: connection state and status, and the signal queue.
 
 Why a queue of small frozen values: LEAN's API must only be called from the algorithm thread, so the
 websocket thread never calls the algorithm. It leaves these signals here and the algorithm drains them
 (``TastytradeWebSocket.drain_signals()``) in ``on_data`` or a scheduled event, then logs or acts.
+:class:`StreamStatus` is the other direction of the same contract: a snapshot the algorithm thread
+reads (the manual-mode fallback uses it to decide whether the real-time feed can be trusted:
+connected, fresh frames, fresh market events).
 """
 from __future__ import annotations
 
+import enum
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -13,11 +17,39 @@ from datetime import datetime, timezone
 from typing import Literal, Union
 
 from streaming.config import Redactor
-from streaming.status import ConnectionState
 from streaming.timing import Clock
 
 LogLevel = Literal["debug", "info", "warning", "error"]
 GreekName = Literal["delta", "gamma"]
+
+
+class ConnectionState(str, enum.Enum):
+    """Life cycle of the DXLink link."""
+
+    IDLE = "idle"  # connect() not called yet
+    CONNECTING = "connecting"  # fetching a token, opening the socket or in the DXLink handshake
+    CONNECTED = "connected"  # feed channel open and subscriptions sent
+    RECONNECTING = "reconnecting"  # waiting out the back-off after a failure
+    FAILED = "failed"  # final: credentials or quote token rejected twice
+    CLOSED = "closed"  # close() was called
+
+
+@dataclass(frozen=True, slots=True)
+class StreamStatus:
+    """A consistent snapshot of the link; ages are in seconds, None when nothing arrived yet."""
+
+    state: ConnectionState
+    connected_since: datetime | None  # UTC, when the current session became ready
+    seconds_since_inbound: float | None  # any frame from the server, KEEPALIVE included
+    seconds_since_market_event: float | None  # Quote/Trade/Greeks/Summary event
+    reconnect_count: int  # connection attempts after the first one
+    last_error: str | None  # why the last session ended or an attempt failed (redacted)
+    delayed_feed: bool  # the token is for a delayed (sandbox/demo) feed
+    subscriptions: int  # (event type, symbol) pairs wanted
+
+    @property
+    def is_connected(self) -> bool:
+        return self.state is ConnectionState.CONNECTED
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,8 +10,7 @@ from streaming.cache import MarketCache
 from streaming.config import Redactor
 from streaming.feed_parser import Batch
 from streaming.monitors import GreeksLimitMonitor, ZeroDteMoveMonitor
-from streaming.signals import ConnectionChanged, LogLine, SignalQueue
-from streaming.status import ConnectionState
+from streaming.signals import ConnectionChanged, ConnectionState, LogLine, SignalQueue
 from streaming.timing import NEW_YORK, day_id, in_zero_dte_window
 
 FRIDAY = date(2025, 12, 19)
