@@ -30,13 +30,14 @@ from streaming.protocol import (
     FEED_EVENT_FIELDS,
     EndReason,
     Handshake,
+    Pair,
+    SubscriptionBook,
     close_reason,
     keepalive_message,
     setup_message,
     subscription_messages,
 )
 from streaming.signals import ConnectionState, SignalQueue, StreamStatus
-from streaming.subscriptions import Pair, SubscriptionBook
 from streaming.timing import Clock, LinkTimers, SystemClock, TimerVerdict, backoff_delay, token_refresh_due
 
 FeedHandler = Callable[[list[Batch], float], None]  # (batches, received_at in monotonic seconds)

@@ -1,16 +1,24 @@
-"""DXLink control messages and the strict handshake order, as a pure state machine.
+"""The socket-free DXLink protocol core: control messages, the handshake order, the subscription book.
 
-Why pure: tastytrade enforces SETUP -> (AUTH_STATE UNAUTHORIZED) -> AUTH -> (AUTHORIZED) ->
+Why a pure handshake: tastytrade enforces SETUP -> (AUTH_STATE UNAUTHORIZED) -> AUTH -> (AUTHORIZED) ->
 CHANNEL_REQUEST -> (CHANNEL_OPENED) -> FEED_SETUP -> FEED_SUBSCRIPTION since 2026-06 (tastyware/tastytrade
 #338); keeping the order in a socket-free class makes every transition unit-testable. The session in
-``client.py`` sends what this class returns and acts on the ``end`` it reports.
+``client.py`` sends what :class:`Handshake` returns and acts on the ``end`` it reports.
+
+Why the subscription book is here: it decides which (event type, symbol) pairs go into FEED_SUBSCRIPTION
+frames. The algorithm thread only edits it (no socket I/O on the algorithm thread); the stream thread
+compares its ``version`` with what it last sent and sends the difference, and replays the whole set on
+every new connection, so a reconnect always restores every subscription.
 """
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from streaming.symbols import is_option_symbol
 
 FEED_CHANNEL = 1  # client channels must be odd (an even one gets ERROR BAD_ACTION)
 SETUP_VERSION = "0.1-DXF-JS/0.3.0"  # the string the SDK and LEAN send
@@ -23,6 +31,11 @@ FEED_EVENT_FIELDS: dict[str, list[str]] = {
     "Greeks": ["eventType", "eventSymbol", "price", "volatility", "delta", "gamma", "theta", "rho", "vega"],
     "Summary": ["eventType", "eventSymbol", "dayId", "dayOpenPrice", "prevDayClosePrice", "openInterest"],
 }
+
+UNDERLYING_EVENTS = ("Quote", "Trade", "Summary")  # Trade: indexes may have trades but no quotes
+OPTION_EVENTS = ("Quote", "Greeks", "Summary")  # Summary carries the open interest
+
+Pair = tuple[str, str]  # (event type, streamer symbol)
 
 CLOSE_MESSAGE_TOO_BIG = 1009  # our subscription frame was too large
 CLOSE_SERVICE_RESTART = 1012  # "Reconnection is required"
@@ -88,8 +101,8 @@ def feed_setup_message(aggregation_period_seconds: float, channel: int = FEED_CH
 
 
 def subscription_messages(
-    add: Sequence[tuple[str, str]],
-    remove: Sequence[tuple[str, str]],
+    add: Sequence[Pair],
+    remove: Sequence[Pair],
     chunk_size: int,
     channel: int = FEED_CHANNEL,
 ) -> list[dict[str, Any]]:
@@ -103,6 +116,60 @@ def subscription_messages(
             entries = [{"type": kind, "symbol": symbol} for kind, symbol in pairs[start : start + chunk_size]]
             messages.append({"type": "FEED_SUBSCRIPTION", "channel": channel, key: entries})
     return messages
+
+
+def event_types_for(symbol: str) -> tuple[str, ...]:
+    return OPTION_EVENTS if is_option_symbol(symbol) else UNDERLYING_EVENTS
+
+
+def _clean(symbols: Iterable[str]) -> set[str]:
+    return {s.strip() for s in symbols if s and s.strip()}
+
+
+class SubscriptionBook:
+    """Wanted streamer symbols: the ones asked for plus the option positions held.
+
+    Shared between the algorithm thread (edits) and the stream thread (``snapshot``), hence the lock.
+    """
+
+    def __init__(self, symbols: Iterable[str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._requested = _clean(symbols)
+        self._held: set[str] = set()
+        self._version = 0
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def add(self, symbols: Iterable[str]) -> None:
+        with self._lock:
+            self._change(self._requested | _clean(symbols), self._held)
+
+    def remove(self, symbols: Iterable[str]) -> None:
+        with self._lock:
+            self._change(self._requested - _clean(symbols), self._held)
+
+    def set_held(self, symbols: Iterable[str]) -> None:
+        """Symbols whose data the position monitor needs (held options), kept until no longer held."""
+        with self._lock:
+            self._change(self._requested, _clean(symbols))
+
+    def symbols(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._requested | self._held)
+
+    def snapshot(self) -> tuple[int, frozenset[Pair]]:
+        """(version, every wanted (event type, symbol) pair) read consistently."""
+        with self._lock:
+            symbols = self._requested | self._held
+            version = self._version
+        return version, frozenset((kind, s) for s in symbols for kind in event_types_for(s))
+
+    def _change(self, requested: set[str], held: set[str]) -> None:
+        if requested != self._requested or held != self._held:
+            self._requested, self._held = requested, held
+            self._version += 1
 
 
 class Phase(str, enum.Enum):

@@ -19,8 +19,8 @@ from streaming.client import DxLinkClient
 from streaming.config import DEFAULT_USER_AGENT, Redactor, StreamSettings, TastytradeConfig
 from streaming.feed_parser import Batch
 from streaming.monitors import DEFAULT_MOVE_SYMBOLS, GreeksLimitMonitor, StreamBookGreeks, ZeroDteMoveMonitor
+from streaming.protocol import SubscriptionBook
 from streaming.signals import ConnectionState, GreeksWarning, Signal, SignalQueue, StreamStatus, ZeroDteMove
-from streaming.subscriptions import SubscriptionBook
 from streaming.timing import ZERO_DTE_WINDOW, Clock, SystemClock
 
 BatchSink = Callable[[list[Batch]], None]

@@ -7,8 +7,15 @@ from datetime import datetime
 import pytest
 
 from streaming.config import ConfigError, StreamSettings
-from streaming.protocol import FEED_CHANNEL, EndReason, Handshake, Phase, close_reason, subscription_messages
-from streaming.subscriptions import SubscriptionBook
+from streaming.protocol import (
+    FEED_CHANNEL,
+    EndReason,
+    Handshake,
+    Phase,
+    SubscriptionBook,
+    close_reason,
+    subscription_messages,
+)
 from streaming.timing import NEW_YORK, LinkTimers, TimerVerdict, backoff_delay, token_refresh_due
 
 
