@@ -3,9 +3,8 @@
 Start at :class:`TastytradeWebSocket`; ``python -m streaming --help`` is a command-line viewer.
 """
 from streaming.auth import QuoteToken, StaticQuoteTokenSource, TastytradeAuth
-from streaming.cache import GreeksSnapshot, QuoteSnapshot, SummarySnapshot, TradeSnapshot
+from streaming.cache import GreeksSnapshot, QuoteSnapshot, StreamBookGreeks, SummarySnapshot, TradeSnapshot
 from streaming.config import ConfigError, StreamSettings, TastytradeConfig
-from streaming.monitors import StreamBookGreeks
 from streaming.signals import (
     ConnectionChanged,
     ConnectionState,

@@ -14,11 +14,20 @@ from datetime import time
 from typing import Protocol
 
 from streaming.auth import HttpTransport, QuoteTokenSource, TastytradeAuth, urllib_transport
-from streaming.cache import GreeksSnapshot, MarketCache, QuoteSnapshot, SummarySnapshot, TradeSnapshot
+from streaming.cache import (
+    DEFAULT_MOVE_SYMBOLS,
+    GreeksLimitMonitor,
+    GreeksSnapshot,
+    MarketCache,
+    QuoteSnapshot,
+    StreamBookGreeks,
+    SummarySnapshot,
+    TradeSnapshot,
+    ZeroDteMoveMonitor,
+)
 from streaming.client import DxLinkClient
 from streaming.config import DEFAULT_USER_AGENT, Redactor, StreamSettings, TastytradeConfig
 from streaming.feed_parser import Batch
-from streaming.monitors import DEFAULT_MOVE_SYMBOLS, GreeksLimitMonitor, StreamBookGreeks, ZeroDteMoveMonitor
 from streaming.protocol import SubscriptionBook
 from streaming.signals import ConnectionState, GreeksWarning, Signal, SignalQueue, StreamStatus, ZeroDteMove
 from streaming.timing import ZERO_DTE_WINDOW, Clock, SystemClock

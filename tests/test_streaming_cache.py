@@ -6,10 +6,9 @@ from datetime import date, datetime
 
 import pytest
 
-from streaming.cache import MarketCache
+from streaming.cache import GreeksLimitMonitor, MarketCache, ZeroDteMoveMonitor
 from streaming.config import Redactor
 from streaming.feed_parser import Batch
-from streaming.monitors import GreeksLimitMonitor, ZeroDteMoveMonitor
 from streaming.signals import ConnectionChanged, ConnectionState, LogLine, SignalQueue
 from streaming.timing import NEW_YORK, day_id, in_zero_dte_window
 
