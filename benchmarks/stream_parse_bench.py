@@ -23,8 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from streaming.cache import MarketCache
-from streaming.feed_parser import FeedDecoder
-from streaming.protocol import FEED_EVENT_FIELDS
+from streaming.protocol import FEED_EVENT_FIELDS, FeedDecoder
 from streaming.timing import SystemClock
 
 TARGET_EVENTS_PER_SECOND = 500_000

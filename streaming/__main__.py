@@ -21,7 +21,7 @@ from collections.abc import Iterator, Sequence
 
 from streaming.auth import StaticQuoteTokenSource
 from streaming.config import ENV_ENVIRONMENT, ConfigError, TastytradeConfig
-from streaming.feed_parser import COLUMN_NAMES, Batch
+from streaming.protocol import COLUMN_NAMES, Batch
 from streaming.signals import ConnectionChanged, ConnectionState, LogLine, Signal
 from streaming.tastytrade_websocket import TastytradeWebSocket
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from itertools import repeat
 
-from streaming.feed_parser import Batch
+from streaming.protocol import Batch
 from streaming.signals import GreekName, GreeksWarning, ZeroDteMove
 from streaming.symbols import future_root, is_option_symbol
 from streaming.timing import ZERO_DTE_WINDOW, Clock, day_id, in_zero_dte_window, new_york

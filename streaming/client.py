@@ -24,11 +24,12 @@ from websocket import ABNF
 
 from streaming.auth import AuthRejectedError, QuoteToken, QuoteTokenSource, TokenUnavailableError
 from streaming.config import DEFAULT_USER_AGENT, Redactor, StreamSettings
-from streaming.feed_parser import Batch, FeedDecoder
 from streaming.protocol import (
     FEED_CHANNEL,
     FEED_EVENT_FIELDS,
+    Batch,
     EndReason,
+    FeedDecoder,
     Handshake,
     Pair,
     SubscriptionBook,

@@ -27,8 +27,7 @@ from streaming.cache import (
 )
 from streaming.client import DxLinkClient
 from streaming.config import DEFAULT_USER_AGENT, Redactor, StreamSettings, TastytradeConfig
-from streaming.feed_parser import Batch
-from streaming.protocol import SubscriptionBook
+from streaming.protocol import Batch, SubscriptionBook
 from streaming.signals import ConnectionState, GreeksWarning, Signal, SignalQueue, StreamStatus, ZeroDteMove
 from streaming.timing import ZERO_DTE_WINDOW, Clock, SystemClock
 

@@ -8,7 +8,7 @@ import pytest
 
 from streaming.cache import GreeksLimitMonitor, MarketCache, ZeroDteMoveMonitor
 from streaming.config import Redactor
-from streaming.feed_parser import Batch
+from streaming.protocol import Batch
 from streaming.signals import ConnectionChanged, ConnectionState, LogLine, SignalQueue
 from streaming.timing import NEW_YORK, day_id, in_zero_dte_window
 

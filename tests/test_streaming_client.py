@@ -28,7 +28,7 @@ from streaming import (
     ZeroDteMove,
 )
 from streaming.auth import HttpRequest, HttpResponse
-from streaming.feed_parser import Batch
+from streaming.protocol import Batch
 from streaming.timing import NEW_YORK, day_id
 from tests.dxlink_server import DxLinkConnection, DxLinkServerDouble, quote
 

@@ -7,8 +7,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streaming.feed_parser import COLUMN_NAMES, VALUE_FIELDS, Batch, FeedDecoder
-from streaming.protocol import FEED_EVENT_FIELDS
+from streaming.protocol import COLUMN_NAMES, FEED_EVENT_FIELDS, VALUE_FIELDS, Batch, FeedDecoder
 
 QUOTE_FIELDS = FEED_EVENT_FIELDS["Quote"]  # eventType, eventSymbol, bidPrice, askPrice, bidSize, askSize
 
