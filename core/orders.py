@@ -1,12 +1,14 @@
-"""Order intents: what a strategy wants to trade, before the single gate in ``main.py`` decides.
+"""Order intents: what a strategy wants to trade, before the order gate decides, and price ticks.
 
 Every order the algorithm could send (entries, exits, hedges) is first an :class:`OrderIntent`.
-``main.py`` asks ``ManualModeFallback`` whether it may go to the broker; if not, the very same
-intent becomes a logged suggestion a human can act on.
+The desk asks the order gate (:mod:`risk.order_gate`) whether it may go to the broker; if not, the
+very same intent becomes a logged suggestion a human can act on. Limit prices are put on the
+broker's tick here, in one place (:func:`floor_to_tick`, :func:`ceil_to_tick`).
 """
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import datetime
 
 from core.market import ContractSpec
@@ -65,3 +67,14 @@ class OrderIntent:
 
     def describe_legs(self) -> str:
         return ", ".join(f"{leg.side} {abs(leg.quantity) * self.units} {leg.label()}" for leg in self.legs)
+
+
+def floor_to_tick(price: float, tick: float) -> float:
+    """``price`` rounded down to a multiple of ``tick`` (a net limit in LEAN's sign: less debit or
+    more credit, i.e. in our favour). The epsilon keeps an exact multiple from falling a tick."""
+    return round(math.floor(price / tick + 1e-9) * tick, 10)
+
+
+def ceil_to_tick(price: float, tick: float) -> float:
+    """``price`` rounded up to a multiple of ``tick`` (marketable: at least the price asked)."""
+    return round(math.ceil(price / tick - 1e-9) * tick, 10)

@@ -24,6 +24,7 @@ from core.settings import ManualModeSettings
 from risk.suggestions import TradeSuggestion
 
 
+RATE_WINDOW = timedelta(seconds=60)
 MAX_KEPT_SUGGESTIONS = 50  # the newest suggestions kept (and persisted); older ones are in the log
 
 
@@ -33,6 +34,24 @@ class AutomationState(enum.IntEnum):
     AUTOMATIC = 0
     REDUCE_ONLY = 1
     MANUAL = 2
+
+
+class OrderRateWindow:
+    """Orders actually sent in the last 60 s (the order-rate trigger's measure)."""
+
+    def __init__(self) -> None:
+        self._sent: deque[datetime] = deque()
+
+    def count(self, now: datetime) -> int:
+        while self._sent and now - self._sent[0] >= RATE_WINDOW:
+            self._sent.popleft()
+        return len(self._sent)
+
+    def record(self, now: datetime) -> None:
+        self._sent.append(now)
+
+    def clear(self) -> None:
+        self._sent.clear()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +87,24 @@ class Trigger:
     value: str
 
 
+@dataclasses.dataclass(frozen=True)
+class Escalation:
+    """A trigger an order-gate decision demands: its name (``manual-state-<name>`` sets the state)."""
+
+    trigger: str
+    reason: str
+    value: str
+
+
+@dataclasses.dataclass(frozen=True)
+class GateDecision:
+    """The order gate's answer (:mod:`risk.order_gate`): may the order go, why not, what it escalates."""
+
+    allowed: bool
+    reason: str = ""
+    escalation: Escalation | None = None
+
+
 class ManualModeFallback:
     """The spec's safety net, with the states, triggers, persistence and resume rules above."""
 
@@ -86,7 +123,7 @@ class ManualModeFallback:
         self.pending_trades: list[TradeSuggestion] = []
         self._errors: deque[datetime] = deque()
         self._invalid_keys: set[str] = set()
-        self._sent: deque[datetime] = deque()
+        self.orders_sent = OrderRateWindow()
 
     # --- state ----------------------------------------------------------------------------------
 
@@ -98,7 +135,8 @@ class ManualModeFallback:
     def error_count(self) -> int:
         return len(self._errors)
 
-    def _state_setting(self, name: str) -> AutomationState:
+    def state_for(self, name: str) -> AutomationState:
+        """The state the ``manual-state-<name>`` parameter sends a trigger to."""
         return AutomationState[getattr(self.settings, f"state_{name}")]
 
     def escalate(self, state: AutomationState, reason: str, now: datetime, values: Mapping[str, str] | None = None
@@ -155,7 +193,7 @@ class ManualModeFallback:
         return active
 
     def _trigger(self, name: str, reason: str, value: str) -> Trigger:
-        return Trigger(name, self._state_setting(name), reason, value)
+        return Trigger(name, self.state_for(name), reason, value)
 
     def check_automation_health(self, now: datetime, health: HealthInputs) -> bool:
         """Run every trigger, escalate to the most severe state any demands; True while AUTOMATIC."""
@@ -178,7 +216,7 @@ class ManualModeFallback:
         self.effects.log(f"[ORDER ERROR] {self.error_count}/{self.settings.max_order_errors} within "
                          f"{self.settings.error_window_minutes:g} min: {message}")
         if self.error_count >= self.settings.max_order_errors:
-            self.escalate(self._state_setting("order_errors"),
+            self.escalate(self.state_for("order_errors"),
                           f"Too many order failures: {self.error_count} within "
                           f"{self.settings.error_window_minutes:g} min (budget {self.settings.max_order_errors})",
                           now, {"order_errors": str(self.error_count)})
@@ -189,36 +227,17 @@ class ManualModeFallback:
             self._errors.popleft()
 
     def on_brokerage_disconnect(self, now: datetime) -> None:
-        self.escalate(self._state_setting("disconnect"), "Brokerage disconnected", now, {"disconnect": "true"})
+        self.escalate(self.state_for("disconnect"), "Brokerage disconnected", now, {"disconnect": "true"})
 
-    # --- the order gate ---------------------------------------------------------------------------
+    # --- the gate's escalations and the rate window -------------------------------------------------
 
-    def allows(self, intent: OrderIntent, holdings: Mapping[str, float], now: datetime) -> tuple[bool, str]:
-        """May this order reach the broker now? ``holdings`` maps instrument keys (``OrderLeg.key``) to
-        signed quantities held.
-
-        Also enforces the per-order contract limit and the order rate, which escalate when broken."""
-        s = self.settings
-        if intent.contracts_total() > s.max_contracts_per_order:
-            reason = (f"Order size: {intent.contracts_total()} contracts > limit {s.max_contracts_per_order} "
-                      f"({intent.strategy})")
-            self.escalate(self._state_setting("order_size"), reason, now, {"order_size": str(intent.contracts_total())})
-            return False, reason
-        if intent.reduces_only and not reduces_only(intent, holdings):
-            return False, "marked reduce-only but does not only reduce current holdings (already closed?)"
-        if self.state is AutomationState.MANUAL:
-            return False, f"MANUAL: {self.reason}"
-        if self.state is AutomationState.REDUCE_ONLY and not reduces_only(intent, holdings):
-            return False, f"REDUCE_ONLY (order would not only reduce positions): {self.reason}"
-        while self._sent and now - self._sent[0] >= timedelta(seconds=60):
-            self._sent.popleft()
-        if len(self._sent) >= s.max_orders_per_minute:
-            reason = f"Order rate: {len(self._sent) + 1} orders within 60 s > limit {s.max_orders_per_minute}"
-            self.escalate(self._state_setting("order_rate"), reason, now, {"order_rate": str(len(self._sent) + 1)})
-            if not (self.state is AutomationState.REDUCE_ONLY and reduces_only(intent, holdings)):
-                return False, reason
-        self._sent.append(now)
-        return True, ""
+    def admit(self, decision: GateDecision, now: datetime) -> bool:
+        """Apply what an order-gate decision demands (an order over the size limit, the rate broken
+        escalate) and say whether the order may go."""
+        if decision.escalation is not None:
+            e = decision.escalation
+            self.escalate(self.state_for(e.trigger), e.reason, now, {e.trigger: e.value})
+        return decision.allowed
 
     def suggest_trade(self, intent: OrderIntent, refused_because: str, now: datetime) -> TradeSuggestion:
         """Keep and log a refused order as a suggestion a human can act on (and persist it)."""
@@ -244,7 +263,7 @@ class ManualModeFallback:
         self.state, self.reason, self.since, self.ack_token = AutomationState.AUTOMATIC, "", now, ""
         self._errors.clear()
         self._invalid_keys.clear()
-        self._sent.clear()
+        self.orders_sent.clear()
         self.trigger_values = {}
         self._persist()
         message = (f"[RESUMED] AUTOMATIC by {by}; was halted for: {previous}; reset: order-error budget "
@@ -290,17 +309,6 @@ class ManualModeFallback:
         self.trigger_values, self.pending_trades = values, suggestions
         self.effects.log(f"[MANUAL MODE] restored {state.name}"
                          + (f" since {since:%Y-%m-%d %H:%M}: {reason}" if state else ""))
-
-
-def reduces_only(intent: OrderIntent, holdings: Mapping[str, float]) -> bool:
-    """True when every leg trades against an existing position in that exact contract, by no more
-    than its size (a close or partial close; never an opening or a flip)."""
-    for leg in intent.legs:
-        held = holdings.get(leg.key, 0.0)
-        traded = leg.quantity * intent.units
-        if held == 0 or traded == 0 or (held > 0) == (traded > 0) or abs(traded) > abs(held):
-            return False
-    return True
 
 
 def _digest_token(seed: str) -> str:

@@ -14,7 +14,6 @@ strike (see :mod:`strategies.chain_select`).
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Final
 
 from core.settings import Section9BSettings
@@ -81,9 +80,3 @@ def dte_window(target_days: int, ratio: float) -> tuple[float, float]:
     """Days to expiry accepted as "near" ``target_days``: [target/ratio, target*ratio] (a 0DTE never
     stands in for a 28-day target just because it is the only expiry listed)."""
     return target_days / ratio, target_days * ratio
-
-
-def floor_to_tick(price: float, tick: float) -> float:
-    """Round a net price per share down to the tick (less debit, or more credit: in our favour)."""
-    steps = math.floor(price / tick + 1e-9)
-    return round(steps * tick, 10)

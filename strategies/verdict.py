@@ -13,10 +13,10 @@ import dataclasses
 import math
 from datetime import datetime
 
-from core.orders import OrderIntent
+from core.orders import OrderIntent, floor_to_tick
 from strategies.legs import Structure
 from strategies.net_greeks import NetGreeks
-from strategies.params import AnalyserParams, floor_to_tick
+from strategies.params import AnalyserParams
 from strategies.payoff import RiskProfile
 
 

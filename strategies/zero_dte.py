@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from core.market import MarketSnapshot
-from core.orders import OrderIntent
+from core.orders import OrderIntent, floor_to_tick
 from core.settings import ZeroDteParameters, ZeroDteSettings
 from pricing.chain import PricingInputs, greeks_for, usable_mid
 from strategies.legs import Structure, legs_from_rows
@@ -88,9 +88,9 @@ def plan_zero_dte(snap: MarketSnapshot, market: PricingInputs, rules: ZeroDteSet
     widths = [abs(chain.strike[legs_rows[k + 1]] - chain.strike[legs_rows[k]]) for k in range(0, len(legs_rows), 2)]
     max_loss = (max(widths) - credit_mid) * structure.multiplier  # one side can lose; the credit is kept
     # the limit credit is on the tick, at most the mid less the concession, never below the natural credit
-    limit_credit = max(math.floor((credit_mid - rules.concession) / tick + 1e-9) * tick, natural_credit)
-    units = min(params.max_contracts, math.floor(max_risk_dollars * params.position_multiplier / max_loss)) \
-        if max_loss > 0 else 0
+    limit_credit = max(floor_to_tick(credit_mid - rules.concession, tick), natural_credit)
+    units = (min(params.max_contracts, math.floor(max_risk_dollars * params.position_multiplier / max_loss))
+             if max_loss > 0 else 0)
     if units < 1:
         return f"risk budget ${max_risk_dollars * params.position_multiplier:,.0f} allows no unit at max loss ${max_loss:,.0f}"
     kind = "0DTE Iron Condor" if len(sides) == 2 else f"0DTE {'Call' if sides[0] else 'Put'} Credit Spread"

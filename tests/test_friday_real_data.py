@@ -41,7 +41,7 @@ def _es_front(root: Path, day: str) -> list[list[str]]:
 @pytest.fixture(scope="module")
 def friday(lean_data_dir):
     run = run_replay(ReplayConfig(lean_data_dir, SPY_WEEK))
-    analysis = run.algorithm.friday_analysis
+    analysis = run.algorithm.desk.friday.reading
     assert analysis is not None and analysis.time.date().isoformat() == "2013-10-11"
     return {s.name: s for s in analysis.signals}
 

@@ -10,6 +10,7 @@ import pytest
 from core.market import ContractSpec
 from core.orders import OrderIntent, OrderLeg
 from core.params import SettingsError
+from desk.interface import EntryPurpose, SendOrder
 from replay import lean_double as ld
 from risk.manual_mode import AutomationState
 from tests.lean_fixtures import bar_slice, spx_contract
@@ -136,7 +137,7 @@ def test_missing_vix_is_unavailable_not_invented(algo):
     call, put = _pair(algo)
     ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
     assert not algo.errors
-    assert algo.manual_mode.state is AutomationState.AUTOMATIC
+    assert algo.desk.manual_mode.state is AutomationState.AUTOMATIC
     assert "[Section 9B] Diagonal Spread: VIX unavailable (no data received)" in algo.logs
     friday_block = next(line for line in algo.logs if "Score:" in line)
     assert "VIX Structure: UNKNOWN (+0)" in friday_block
@@ -149,7 +150,7 @@ def test_friday_put_call_ratio_from_todays_traded_volume(algo):
     assert any("P/C Ratio: 0.80 (+0)" in line for line in algo.logs)
     second = [(call, 50.0, True), (put, 20.0, False)]  # the call bar is fill-forward: not volume
     ld.step(algo, bar_slice(algo, _at(10, 41), spx=3700.0, contracts=[call, put], trades=second))
-    pc = next(s for s in algo.friday_analysis.signals if s.name == "pc_ratio")
+    pc = next(s for s in algo.desk.friday.reading.signals if s.name == "pc_ratio")
     assert (pc.reading.value, pc.points) == (pytest.approx(1.2), 1)  # 60 puts / 50 calls
     assert algo.runtime_statistics["Progressive Friday 2021-01-08"] == "6/10 LOW (1/6 signals)"
 
@@ -188,9 +189,9 @@ def test_internal_error_halts_automation_instead_of_crashing(algo, monkeypatch):
     def broken(*_args):
         raise ZeroDivisionError("boom")
 
-    monkeypatch.setattr(algo.section9b, "analyze_all_section9b", broken)
+    monkeypatch.setattr(algo.desk.trading.section9b, "analyze_all_section9b", broken)
     ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0))
-    assert algo.manual_mode.state is AutomationState.MANUAL
+    assert algo.desk.manual_mode.state is AutomationState.MANUAL
     assert any("ZeroDivisionError" in e for e in algo.errors)
     assert algo.transactions.cancel_calls == 1
 
@@ -209,7 +210,7 @@ def test_held_position_greeks_feed_the_monitor_and_manual_mode(algo):
     vol = implied_volatility(10.25, 3700.0, 3700.0, t, 0.01, 0.0, True)
     expected = float(bs_greeks(3700.0, 3700.0, t, 0.01, 0.0, vol, True)["delta"]) * 300
     assert 100 < expected < 200
-    assert algo.manual_mode.state is AutomationState.REDUCE_ONLY  # exits may still leave
+    assert algo.desk.manual_mode.state is AutomationState.REDUCE_ONLY  # exits may still leave
     assert f"[CRITICAL] REDUCE-ONLY MODE ACTIVATED: Portfolio delta exceeded: {expected:.2f} (limit 100)" in algo.logs
     assert f"[HEDGE SUGGESTION] Delta Hedge: Sell {expected:.0f} SPX share-equivalents" in algo.logs
     assert ("Portfolio Greeks", "Delta (shares)", pytest.approx(expected)) in algo.plots
@@ -224,14 +225,10 @@ def test_stale_quotes_fall_back_to_leans_iv_marked(algo):
     call, put = _pair(algo)
     algo.portfolio.set_holding(call.symbol, 1)
     ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
-    snap = algo._snapshot(_at(10, 40), algo._chain_columns(bar_slice(algo, _at(10, 40), spx=3700.0,
-                                                                     contracts=[call, put]), {call.symbol}))
-    assert algo._book_greeks(snap).positions[0].source == "mid"
+    assert algo.desk.last_book.positions[0].source == "mid"
     later = _at(10, 46)  # six minutes of fill-forward quotes only
     ld.step(algo, bar_slice(algo, later, spx=3700.0, contracts=[call, put], fresh_quotes=False))
-    snap = algo._snapshot(later, algo._chain_columns(bar_slice(algo, later, spx=3700.0, contracts=[call, put],
-                                                               fresh_quotes=False), {call.symbol}))
-    row = algo._book_greeks(snap).positions[0]
+    row = algo.desk.last_book.positions[0]
     assert row.source == "lean-iv (quote unusable)" and row.iv == 0.2
 
 
@@ -245,22 +242,22 @@ def test_held_option_never_seen_in_the_chain_fails_closed(algo):
     contract = algo._contracts[symbol]
     assert (contract.root, contract.strike, contract.is_call, contract.expiry) == (
         "SPXW", 3500.0, False, date(2021, 1, 15))
-    assert algo.manual_mode.state is AutomationState.MANUAL
-    assert algo.manual_mode.reason.startswith("Greeks unavailable for SPXW  210115P03500000")
+    assert algo.desk.manual_mode.state is AutomationState.MANUAL
+    assert algo.desk.manual_mode.reason.startswith("Greeks unavailable for SPXW  210115P03500000")
     assert not any("DELTA LIMIT" in line for line in algo.logs)  # no limits on a partial book
 
 
 def test_outside_regular_hours_only_data_is_recorded(algo):
     algo.securities[algo.underlying_symbol].exchange.hours.open = False
     ld.step(algo, bar_slice(algo, datetime(2021, 1, 8, 3, 0), spx=3700.0, contracts=list(_pair(algo))))
-    assert algo.friday_analysis is None and not any("Section 9B" in line for line in algo.logs)
+    assert algo.desk.friday.reading is None and not any("Section 9B" in line for line in algo.logs)
 
 
 def test_gap_needs_the_previous_sessions_close(algo):
     """History whose last bar is two sessions old gives no gap (not a gap against a stale close)."""
     algo.daily_history[algo.underlying_symbol] = [(date(2021, 1, 6), 3700, 3710, 3690, 3690.0, 0)]
     ld.step(algo, bar_slice(algo, _at(9, 31), spx=3715.0, contracts=list(_pair(algo))))
-    gap = next(s for s in algo.friday_analysis.signals if s.name == "gap")
+    gap = next(s for s in algo.desk.friday.reading.signals if s.name == "gap")
     assert not gap.available and "previous session 2021-01-07" in gap.reading.reason
 
 
@@ -269,8 +266,8 @@ def test_greeks_unavailable_without_a_rate_fail_closed():
     call, put = _pair(algo)
     algo.portfolio.set_holding(call.symbol, 1)
     ld.step(algo, bar_slice(algo, _at(10, 45), spx=3700.0, contracts=[call, put]))
-    assert algo.manual_mode.state is AutomationState.MANUAL
-    assert "no interest-rate data" in algo.manual_mode.reason
+    assert algo.desk.manual_mode.state is AutomationState.MANUAL
+    assert "no interest-rate data" in algo.desk.manual_mode.reason
 
 
 # --- the order gate and events ---------------------------------------------------------------------
@@ -281,27 +278,35 @@ def _intent(algo, call, put, limit=-1.2):
     return OrderIntent("Test Strangle", legs, 2, limit, algo.time, signals=("test",))
 
 
+def _send(algo, intent):
+    """Carry out a SendOrder action as main.py does for the desk's own orders; the tickets placed."""
+    placed = len(algo.orders)
+    algo._apply([SendOrder(intent, EntryPurpose(intent.strategy))])
+    return algo.orders[placed:]
+
+
 def test_gate_sends_combo_limit_orders_when_automatic(algo):
     call, put = _pair(algo)
     ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
-    tickets = algo.submit_order(_intent(algo, call, put))
+    tickets = _send(algo, _intent(algo, call, put))
     assert [(t.kind, t.symbol, t.quantity, t.limit_price) for t in tickets] == [
         ("combo_limit", call.symbol, -2, -1.2), ("combo_limit", put.symbol, -2, -1.2)]
+    assert algo.desk.trading.book.live_strategies() == {"Test Strangle"}  # the trade book follows it
 
 
 def test_gate_refuses_combo_market_orders(algo):
     call, put = _pair(algo)
     ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
-    assert algo.submit_order(_intent(algo, call, put, limit=None)) == []
+    assert _send(algo, _intent(algo, call, put, limit=None)) == []
     assert algo.orders == []
-    assert "combo market orders are rejected by tastytrade" in algo.manual_mode.pending_trades[0].refused_because
+    assert "combo market orders are rejected by tastytrade" in algo.desk.manual_mode.pending_trades[0].refused_because
 
 
 def test_manual_mode_turns_orders_into_suggestions(algo):
     call, put = _pair(algo)
     ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
     algo.on_command({"command": "manual", "reason": "testing"})
-    assert algo.submit_order(_intent(algo, call, put)) == []
+    assert _send(algo, _intent(algo, call, put)) == []
     assert algo.orders == []
     suggestion = algo.logs[-1]
     assert "MANUAL TRADE SUGGESTION" in suggestion and "SELL 2 SPXW 2021-01-08 3700C" in suggestion
@@ -311,7 +316,7 @@ def test_manual_mode_turns_orders_into_suggestions(algo):
 def test_invalid_orders_exhaust_the_error_budget(algo):
     for i in range(3):
         algo.on_order_event(ld.OrderEvent(i, algo.underlying_symbol, ld.OrderStatus.INVALID, "rejected"))
-    assert algo.manual_mode.state is AutomationState.MANUAL
+    assert algo.desk.manual_mode.state is AutomationState.MANUAL
     assert algo.transactions.cancel_calls == 1
     assert any(line.startswith("[CRITICAL] MANUAL MODE ACTIVATED: Too many order failures: 3") for line in algo.logs)
 
@@ -319,28 +324,28 @@ def test_invalid_orders_exhaust_the_error_budget(algo):
 def test_a_rejected_combo_is_one_error_not_one_per_leg(algo):
     call, put = _pair(algo)
     ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
-    tickets = algo.submit_order(_intent(algo, call, put))
+    tickets = _send(algo, _intent(algo, call, put))
     for ticket in tickets:  # the broker rejects both legs of the one combo
         algo.on_order_event(ld.OrderEvent(ticket.order_id, ticket.symbol, ld.OrderStatus.INVALID, "rejected"))
-    assert algo.manual_mode.error_count == 1 and algo.manual_mode.state is AutomationState.AUTOMATIC
+    assert algo.desk.manual_mode.error_count == 1 and algo.desk.manual_mode.state is AutomationState.AUTOMATIC
 
 
 def test_filled_orders_do_not_count_as_errors(algo):
     algo.on_order_event(ld.OrderEvent(1, algo.underlying_symbol, ld.OrderStatus.FILLED))
-    assert algo.manual_mode.error_count == 0
+    assert algo.desk.manual_mode.error_count == 0
 
 
 def test_commands_status_manual_resume_unknown(algo):
     assert algo.on_command({"command": "status"}) is True
     assert algo.logs[-1].startswith("[STATUS] AUTOMATIC")
     assert algo.on_command('{"command": "manual", "reason": "news"}') is True
-    assert algo.manual_mode.state is AutomationState.MANUAL
+    assert algo.desk.manual_mode.state is AutomationState.MANUAL
     assert algo.on_command(types.SimpleNamespace(command="resume")) is False  # no token
-    assert "token does not match" in algo.logs[-1] and algo.manual_mode.state is AutomationState.MANUAL
-    token = algo.manual_mode.ack_token
+    assert "token does not match" in algo.logs[-1] and algo.desk.manual_mode.state is AutomationState.MANUAL
+    token = algo.desk.manual_mode.ack_token
     assert f'"token": "{token}"' in next(line for line in algo.logs if line.startswith("[ALERT]"))
     assert algo.on_command(types.SimpleNamespace(command="resume", token=token)) is True
-    assert algo.manual_mode.state is AutomationState.AUTOMATIC
+    assert algo.desk.manual_mode.state is AutomationState.AUTOMATIC
     assert algo.logs[-1].startswith("[RESUMED] AUTOMATIC by live command; was halted for: Manual command: news")
     assert algo.on_command({"command": "fly"}) is False
 
@@ -365,51 +370,51 @@ def _live(tmp_path, monkeypatch):
 
 def test_a_live_restart_restores_manual_mode_before_any_order(tmp_path, monkeypatch):
     first = _live(tmp_path, monkeypatch)
-    assert first.manual_mode.state is AutomationState.AUTOMATIC
+    assert first.desk.manual_mode.state is AutomationState.AUTOMATIC
     assert "[MANUAL MODE] no saved record: first deploy, starting AUTOMATIC" in first.logs
     first.on_command({"command": "manual", "reason": "FOMC"})
     restarted = _live(tmp_path, monkeypatch)
-    assert restarted.manual_mode.state is AutomationState.MANUAL
-    assert restarted.manual_mode.reason == "Manual command: FOMC"
-    assert restarted.manual_mode.ack_token == first.manual_mode.ack_token
+    assert restarted.desk.manual_mode.state is AutomationState.MANUAL
+    assert restarted.desk.manual_mode.reason == "Manual command: FOMC"
+    assert restarted.desk.manual_mode.ack_token == first.desk.manual_mode.ack_token
 
 
 def test_a_corrupt_live_record_starts_manual(tmp_path, monkeypatch):
-    from core.store_keys import manual_mode_key
+    from desk.interface import manual_mode_key
     from replay.lean_services import ObjectStore
 
     ObjectStore(tmp_path).save(manual_mode_key(True), "{broken")
     algo = _live(tmp_path, monkeypatch)
-    assert algo.manual_mode.state is AutomationState.MANUAL
-    assert algo.manual_mode.reason.startswith("saved manual-mode record is unreadable")
+    assert algo.desk.manual_mode.state is AutomationState.MANUAL
+    assert algo.desk.manual_mode.reason.startswith("saved manual-mode record is unreadable")
 
 
 def test_backtests_never_inherit_the_live_record(tmp_path, monkeypatch):
     _live(tmp_path, monkeypatch).on_command({"command": "manual", "reason": "FOMC"})
     backtest = ld.start_algorithm(prepare=lambda a: a.use_object_store(tmp_path))
-    assert backtest.manual_mode.state is AutomationState.AUTOMATIC
+    assert backtest.desk.manual_mode.state is AutomationState.AUTOMATIC
 
 
 def test_brokerage_disconnect_halts_and_reconnect_does_not_resume(algo):
     algo.on_brokerage_disconnect()
-    assert algo.manual_mode.state is AutomationState.MANUAL
+    assert algo.desk.manual_mode.state is AutomationState.MANUAL
     algo.on_brokerage_reconnect()
-    assert algo.manual_mode.state is AutomationState.MANUAL
+    assert algo.desk.manual_mode.state is AutomationState.MANUAL
 
 
 def test_stale_underlying_in_session_halts(algo):
     call, put = _pair(algo)
     ld.step(algo, bar_slice(algo, _at(10, 0), spx=3700.0, contracts=[call, put]))
     ld.step(algo, bar_slice(algo, _at(10, 7), contracts=[call, put]))  # no SPX bar for 7 minutes
-    assert algo.manual_mode.state is AutomationState.MANUAL
-    assert algo.manual_mode.reason == "Stale data: no new underlying bar for 7 min (limit 5)"
+    assert algo.desk.manual_mode.state is AutomationState.MANUAL
+    assert algo.desk.manual_mode.reason == "Stale data: no new underlying bar for 7 min (limit 5)"
 
 
 def test_stream_down_too_long_goes_reduce_only(live_algo):
     ld.step(live_algo, bar_slice(live_algo, _at(10, 0), spx=3700.0))
     ld.step(live_algo, bar_slice(live_algo, _at(10, 3), spx=3700.0))  # never connected: down 180 s
-    assert live_algo.manual_mode.state is AutomationState.REDUCE_ONLY
-    assert live_algo.manual_mode.reason == "Live stream down for 180 s (limit 120)"
+    assert live_algo.desk.manual_mode.state is AutomationState.REDUCE_ONLY
+    assert live_algo.desk.manual_mode.reason == "Live stream down for 180 s (limit 120)"
 
 
 def test_live_without_stream_credentials_is_not_a_stream_outage(monkeypatch):
@@ -419,13 +424,13 @@ def test_live_without_stream_credentials_is_not_a_stream_outage(monkeypatch):
     algo.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.0025)
     ld.step(algo, bar_slice(algo, _at(10, 0), spx=3700.0))
     ld.step(algo, bar_slice(algo, _at(10, 4), spx=3700.0))
-    assert algo.manual_mode.state is AutomationState.AUTOMATIC  # LEAN's own live feed carries the data
+    assert algo.desk.manual_mode.state is AutomationState.AUTOMATIC  # LEAN's own live feed carries the data
 
 
 def test_session_check_uses_the_exchange_clock(algo):
     """Before 09:30 New York nothing but data recording runs (the double's SPX session)."""
     ld.step(algo, bar_slice(algo, datetime(2021, 1, 8, 8, 45), spx=3700.0, contracts=list(_pair(algo))))
-    assert algo.friday_analysis is None and algo._day is None
+    assert algo.desk.friday.reading is None and algo.desk.day is None
 
 
 def test_es_momentum_is_unavailable_across_a_roll(algo):
@@ -437,5 +442,5 @@ def test_es_momentum_is_unavailable_across_a_roll(algo):
     friday = bar_slice(algo, _at(9, 31), spx=3705.0, contracts=list(_pair(algo)))
     friday.bars._items[es] = ld.TradeBar(es, _at(9, 31), 3690, 3690, 3690, 3690.0)
     ld.step(algo, friday)
-    momentum = next(s for s in algo.friday_analysis.signals if s.name == "momentum")
+    momentum = next(s for s in algo.desk.friday.reading.signals if s.name == "momentum")
     assert not momentum.available and "no ES close for the previous session" in momentum.reading.reason

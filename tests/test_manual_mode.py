@@ -1,4 +1,4 @@
-"""ManualModeFallback: every trigger in every state, the order gate, persistence, explicit resume."""
+"""ManualModeFallback: every trigger in every state, what it lets through, persistence, explicit resume."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings as hyp_settings, strategies 
 from core.market import ContractSpec, Reading
 from core.orders import OrderIntent, OrderLeg
 from core.settings import load_settings
-from risk.manual_mode import AutomationState, Effects, HealthInputs, ManualModeFallback, reduces_only
+from risk.manual_mode import AutomationState, Effects, HealthInputs, ManualModeFallback
+from risk.order_gate import OrderGate, reduces_only
 
 SETTINGS = load_settings(lambda name: None)
 NOW = datetime(2021, 1, 8, 10, 40)
@@ -40,6 +41,18 @@ def _fallback(**overrides: str):
     world = World()
     settings = load_settings(overrides.get) if overrides else SETTINGS
     return ManualModeFallback(settings.manual, world.effects(), token_factory=lambda seed: "tok"), world
+
+
+def _admit(fallback: ManualModeFallback, intent: OrderIntent, held: dict[str, float], now: datetime
+           ) -> tuple[bool, str]:
+    """What the desk does when it sends: the gate decides, the fallback applies what that demands,
+    and a placed order counts in the rate window."""
+    gate = OrderGate(fallback.settings, combo_market_orders=False, state_for=fallback.state_for)
+    decision = gate.check(intent, fallback.state, fallback.reason, held, fallback.orders_sent.count(now))
+    allowed = fallback.admit(decision, now)
+    if allowed:
+        fallback.orders_sent.record(now)
+    return allowed, decision.reason
 
 
 def _intent(*legs: tuple[ContractSpec, int], units: int = 1) -> OrderIntent:
@@ -118,46 +131,6 @@ def test_brokerage_disconnect(configured):
     assert fallback.state is AutomationState[configured] and fallback.reason == "Brokerage disconnected"
 
 
-def test_order_size_limit_refuses_and_escalates():
-    fallback, _ = _fallback(**{"manual-max-contracts-per-order": "8"})
-    allowed, why = fallback.allows(_intent((PUT, -1), (CALL, -1), units=5), {}, NOW)
-    assert not allowed and why == "Order size: 10 contracts > limit 8 (Test)"
-    assert fallback.state is AutomationState.MANUAL
-
-
-def test_order_rate_limit():
-    fallback, _ = _fallback(**{"manual-max-orders-per-minute": "2"})
-    assert fallback.allows(_intent((PUT, -1)), {}, NOW)[0]
-    assert fallback.allows(_intent((PUT, -1)), {}, NOW + timedelta(seconds=10))[0]
-    allowed, why = fallback.allows(_intent((PUT, -1)), {}, NOW + timedelta(seconds=20))
-    assert not allowed and why == "Order rate: 3 orders within 60 s > limit 2"
-    assert fallback.state is AutomationState.REDUCE_ONLY
-
-
-# --- the gate: what each state lets through ----------------------------------------------------------
-
-def test_reduce_only_checks_every_leg_against_the_exact_contract():
-    held = {PUT.describe(): -2.0, CALL.describe(): -1.0}
-    assert reduces_only(_intent((PUT, 2)), held)  # closes the short put
-    assert reduces_only(_intent((PUT, 1), (CALL, 1)), held)  # partial close of both
-    assert not reduces_only(_intent((PUT, 3)), held)  # would flip to long
-    assert not reduces_only(_intent((PUT, -1)), held)  # adds to the short
-    other = ContractSpec("SPX", "SPXW", date(2021, 1, 8), 3640.0, False, 100.0)
-    assert not reduces_only(_intent((PUT, 1), (other, 1)), held)  # a leg in a contract not held
-
-
-def test_manual_refuses_even_reducing_orders_and_keeps_suggestions():
-    fallback, world = _fallback()
-    fallback.activate_manual_mode("test", NOW)
-    held = {PUT.describe(): -1.0}
-    allowed, why = fallback.allows(_intent((PUT, 1)), held, NOW)
-    assert not allowed and why == "MANUAL: test"
-    suggestion = fallback.suggest_trade(_intent((PUT, 1)), why, NOW)
-    assert fallback.pending_trades == [suggestion]
-    assert "BUY 1 SPXW 2021-01-08 3650P (bid 1.00 / ask 1.20)" in world.logs[-1]
-    assert json.loads(world.saved[-1])["suggestions"][0]["refused_because"] == "MANUAL: test"
-
-
 Event = st.one_of(
     st.tuples(st.just("health"), st.sampled_from(sorted(TRIGGERS) + ["calm"])),
     st.tuples(st.just("invalid"), st.integers(0, 5)),
@@ -191,8 +164,7 @@ def test_no_unsafe_order_ever_reaches_the_broker(events):
         else:
             intent = _intent((PUT, 1)) if arg == "reduce" else _intent((CALL, -1))
             state_before = fallback.state
-            allowed, _why = fallback.allows(intent, held, now)
-            if allowed:
+            if _admit(fallback, intent, held, now)[0]:
                 assert state_before is not AutomationState.MANUAL
                 assert state_before is AutomationState.AUTOMATIC or reduces_only(intent, held)
 
@@ -237,15 +209,6 @@ def test_missing_record_starts_automatic_and_corrupt_record_starts_manual():
     wrong, _ = _fallback()
     wrong.restore(json.dumps({"state": "PANIC"}), NOW)
     assert wrong.state is AutomationState.MANUAL
-
-
-def test_an_exit_that_no_longer_reduces_is_refused_in_every_state():
-    """After a human closed the position by hand, the algorithm's pending exit would open a new one."""
-    fallback, _ = _fallback()
-    close = dataclasses.replace(_intent((PUT, 1)), reduces_only=True)
-    allowed, why = fallback.allows(close, {}, NOW)
-    assert not allowed and "does not only reduce" in why
-    assert fallback.allows(close, {PUT.describe(): -1.0}, NOW)[0]
 
 
 def test_resume_is_not_blocked_by_the_error_budget_it_resets():

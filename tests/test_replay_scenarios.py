@@ -20,14 +20,21 @@ def _run(name: str, folder: Path, **overrides: str):
     return info, run_replay(ReplayConfig(folder, {**info.parameters, **overrides}))
 
 
+def _inject(algo, intent):
+    """Hand the desk an order as its strategies do: it leaves through the gate when main.py sends it."""
+    from desk.interface import EntryPurpose, SendOrder
+
+    algo.desk.outbox.add(SendOrder(intent, EntryPurpose(intent.strategy)))
+
+
 def _attempt_daily_spread(algo, at=(11, 0)):
     """Make the algorithm try one 0DTE-or-nearest put credit spread a day through its order gate."""
     from core.orders import OrderIntent, OrderLeg
 
-    original, attempts = algo._run_section9b, []
+    original, attempts = algo.desk.trading.run_section9b, []
 
-    def trade(snap):
-        original(snap)
+    def trade(snap, pricing):
+        original(snap, pricing)
         if (snap.time.hour, snap.time.minute) != at or snap.underlying.price.value is None:
             return
         chain, spot = snap.chain, snap.underlying.price.value
@@ -38,10 +45,11 @@ def _attempt_daily_spread(algo, at=(11, 0)):
         legs = (OrderLeg("short", -1, chain.contracts[short], chain.bid[short], chain.ask[short]),
                 OrderLeg("long", 1, chain.contracts[long], chain.bid[long], chain.ask[long]))
         credit = chain.bid[short] - chain.ask[long]
-        attempts.append(algo.submit_order(OrderIntent("daily spread", legs, 1, -(credit - 0.3), snap.time,
-                                                      signals=("test",))))
+        intent = OrderIntent("daily spread", legs, 1, -(credit - 0.3), snap.time, signals=("test",))
+        attempts.append(intent)
+        _inject(algo, intent)
 
-    algo._run_section9b = trade
+    algo.desk.trading.run_section9b = trade
     return attempts
 
 
@@ -60,10 +68,10 @@ def test_vix_spike_switches_to_manual_mode(tmp_path):
     assert critical and critical[0].startswith("[CRITICAL] MANUAL MODE ACTIVATED: Extreme VIX: 5")
     assert stats["Runtime Statistics"]["Automation State"] == "MANUAL"
     assert run.algorithm.transactions.cancel_calls == 1
-    halted_at = run.algorithm.manual_mode.since
-    sent = [t for tickets in attempts for t in tickets]
-    assert sent and all(t.time < halted_at for t in sent)  # orders before the spike, none after
-    suggestions = run.algorithm.manual_mode.pending_trades
+    halted_at = run.algorithm.desk.manual_mode.since
+    sent = [t for t in run.algorithm.orders if t.tag == "daily spread"]
+    assert attempts and sent and all(t.time < halted_at for t in sent)  # orders before the spike, none after
+    suggestions = run.algorithm.desk.manual_mode.pending_trades
     assert suggestions and all(s.time > halted_at for s in suggestions)
     assert stats["Runtime Statistics"]["Trade Suggestions"] == str(len(suggestions))
     assert any("MANUAL TRADE SUGGESTION" in line and "Refused because: MANUAL: Extreme VIX" in line
@@ -74,7 +82,7 @@ def test_gap_friday_is_scored_from_measured_signals(tmp_path):
     """Thursday and Friday: every signal the scenario models is measured by main.py and equals the
     scenario's own facts, computed independently from the files it wrote."""
     info, run = _run("gap-friday", tmp_path, **{"start-date": "2021-06-24"})
-    analysis = run.algorithm.friday_analysis
+    analysis = run.algorithm.desk.friday.reading
     assert analysis is not None and analysis.is_progressive and analysis.confidence == "HIGH"
     measured = {s.name: s for s in analysis.signals if s.available}
     assert set(measured) == {"gap", "volume", "vix_structure", "pc_ratio", "momentum"}
@@ -107,19 +115,20 @@ def test_unknown_scenario_is_a_clear_error(tmp_path):
     assert done.returncode != 0 and "nope" in done.stderr
 
 
-def test_a_combo_through_the_gate_fills_and_settles_end_to_end(tmp_path):
-    """A 0DTE put credit spread sent through main.py's gate: filled by the replay broker at natural
-    prices, fees charged, cash-settled at the close; the books balance to the cent."""
+def test_a_combo_through_the_gate_fills_exits_and_balances_end_to_end(tmp_path):
+    """A 0DTE put credit spread sent through the desk's gate: filled by the replay broker at natural
+    prices, followed by the trade book and closed by its 0DTE time exit, fees charged; the books
+    balance to the cent."""
     from core.orders import OrderIntent, OrderLeg
     from replay.runner import Replay
 
     info = write_scenario("quiet-week", tmp_path)
     replay = Replay(ReplayConfig(tmp_path, {**info.parameters, "end-date": "2021-08-09"}, fee_per_contract=1.0))
     algo = replay.algorithm
-    original, placed = algo._run_section9b, []
+    original, placed = algo.desk.trading.run_section9b, []
 
-    def trade(snap):
-        original(snap)
+    def trade(snap, pricing):
+        original(snap, pricing)
         if placed or (snap.time.hour, snap.time.minute) != (10, 0):
             return
         chain, spot = snap.chain, snap.underlying.price.value
@@ -129,18 +138,20 @@ def test_a_combo_through_the_gate_fills_and_settles_end_to_end(tmp_path):
         legs = (OrderLeg("short", -1, chain.contracts[short], chain.bid[short], chain.ask[short]),
                 OrderLeg("long", 1, chain.contracts[long], chain.bid[long], chain.ask[long]))
         credit = chain.bid[short] - chain.ask[long]
-        placed.append((algo.submit_order(OrderIntent("test spread", legs, 2, -(credit - 0.5), snap.time)), credit))
+        placed.append(credit)
+        _inject(algo, OrderIntent("test spread", legs, 2, -(credit - 0.5), snap.time))
 
-    algo._run_section9b = trade
+    algo.desk.trading.run_section9b = trade
     run = replay.run()
-    (tickets, _credit), = placed
-    fills = [f for f in run.broker.fills if f.kind == "combo_limit"]
-    assert len(fills) == 2 and all(t.status.name == "FILLED" for t in tickets)
-    settled = [f for f in run.broker.fills if f.kind == "cash-settlement"]
-    assert len(settled) == 2 and run.unsettled == []
+    assert len(placed) == 1
+    tickets = [t for t in algo.orders if t.tag == "test spread"]
+    assert len(tickets) == 2 and all(t.status.name == "FILLED" for t in tickets)
+    exits = [f for f in run.broker.fills if f.tag == "test spread exit"]
+    assert len(exits) == 2 and all(f.time.time() >= datetime.strptime("15:00", "%H:%M").time() for f in exits)
+    assert [f for f in run.broker.fills if f.kind == "cash-settlement"] == [] and run.unsettled == []
     cash_flows = sum(-f.quantity * f.price * 100 - f.fee for f in run.broker.fills)
     stats = statistics(run)
-    assert stats["Total Fees"] == 4.0  # 2 legs x 2 contracts x $1
+    assert stats["Total Fees"] == 8.0  # 2 legs x 2 contracts x $1, in and out
     assert stats["Net Profit"] == pytest.approx(round(cash_flows, 2), abs=0.01)
     assert not any(h.invested for h in algo.portfolio.values())
     assert stats["Runtime Statistics"]["Automation State"] == "AUTOMATIC"

@@ -17,7 +17,8 @@ from pricing.black_scholes import bs_price
 from strategies.chain_select import atm_iv, liquid_mask, nearest_expiry, nearest_row, why_illiquid
 from strategies.legs import Leg, Structure
 from strategies.net_greeks import leg_ivs, net_greeks
-from strategies.params import EXTRA_DEFAULTS, AnalyserParams, Liquidity, dte_window, floor_to_tick
+from core.orders import ceil_to_tick, floor_to_tick
+from strategies.params import EXTRA_DEFAULTS, AnalyserParams, Liquidity, dte_window
 from strategies.payoff import same_expiry_profile
 from strategies.probability import prob_above, probability_of_profit
 from strategies.verdict import NetPrices, Setup, exit_plan
@@ -102,6 +103,14 @@ def test_params_read_new_fields_when_the_settings_have_them():
     (2.37, 0.01, 2.37)])
 def test_floor_to_tick(price, tick, expected):
     assert floor_to_tick(price, tick) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("price, tick, expected", [
+    (1.01, 0.05, 1.05), (-1.01, 0.05, -1.00), (1.05, 0.05, 1.05), (1.05 + 1e-12, 0.05, 1.05), (3 * 0.35, 0.05, 1.05),
+    (28.000000001 * 0.05, 0.05, 1.40), (2.37, 0.01, 2.37)])
+def test_ceil_to_tick(price, tick, expected):
+    """Marketable closing limits: up to the tick, but an exact multiple with float noise stays put."""
+    assert ceil_to_tick(price, tick) == pytest.approx(expected, abs=1e-12)
 
 
 def _leg(strike, is_call, q, bid, ask, expiry=date(2021, 1, 22)):

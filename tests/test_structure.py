@@ -100,11 +100,21 @@ def test_cloud_workspace_holds_only_algorithm_files(tmp_path):
     names = {str(f) for f in files}
     assert "main.py" in names and "config.json" in names
     assert not any(n.startswith(("tests/", "replay/", "benchmarks/", "tools/")) for n in names)
+    assert "streaming/__main__.py" not in names  # the command-line viewer is never imported
     assert all((tmp_path / "Project" / f).is_file() for f in files)
     assert json.loads((tmp_path / "lean.json").read_text())["data-folder"] == "data"
-    # every module main.py imports from the project is in the workspace
-    local = {m for m in _imported_modules(ROOT / "main.py") if (ROOT / m).is_dir()}
-    assert local <= {n.split("/")[0] for n in names}
+    # every project module main.py imports, directly or not, is in the workspace, with its packages
+    for name in names:
+        parent = Path(name).parent
+        while parent != Path("."):
+            assert str(parent / "__init__.py") in names, name
+            parent = parent.parent
+
+
+def test_the_cloud_bundle_fits_the_researcher_tier():
+    files = build_cloud.algorithm_files()
+    assert len(build_cloud.pushed(files)) <= 50
+    assert "Researcher" in {t.name for t in build_cloud.fitting_tiers(files)}
 
 
 def test_gitignore_covers_lean_outputs():

@@ -126,7 +126,7 @@ def test_in_manual_mode_the_0dte_trade_is_only_suggested(tmp_path):
               "manual-extreme-vix": "1"}  # any VIX halts at the first bar
     run = run_replay(ReplayConfig(tmp_path, {**info.parameters, **halted}))
     assert not [t for t in run.algorithm.orders if t.tag.startswith("0DTE")]
-    suggestions = [s for s in run.algorithm.manual_mode.pending_trades if s.intent.strategy.startswith("0DTE")]
+    suggestions = [s for s in run.algorithm.desk.manual_mode.pending_trades if s.intent.strategy.startswith("0DTE")]
     assert len(suggestions) == 1 and suggestions[0].refused_because.startswith("MANUAL: Extreme VIX")
 
 
@@ -140,12 +140,12 @@ def test_a_stream_move_signal_runs_the_entry_check_between_bars(monkeypatch):
     algo = ld.start_algorithm(live_mode=True)
     assert [e.time_rule.every for e in algo.schedule.events] == [timedelta(seconds=20)]
     checked = []
-    algo._last_snapshot = _snapshot(4000.0, 3960.0)
+    algo.desk.last_market = _snapshot(4000.0, 3960.0)
     algo.time = NOW
-    monkeypatch.setattr(algo, "_run_zero_dte", checked.append)
+    monkeypatch.setattr(algo.desk.trading, "run_zero_dte", lambda market, *rest: checked.append(market))
     monkeypatch.setattr(algo.websocket, "drain_signals", lambda: [ZeroDteMove("SPX", 4000.0, 3960.0, 1.01, NOW)])
     algo.schedule.events[0].callback()
-    assert checked == [algo._last_snapshot]
+    assert checked == [algo.desk.last_market]
     monkeypatch.setattr(algo.websocket, "drain_signals", lambda: [])
     algo.schedule.events[0].callback()
     assert len(checked) == 1  # no signal, no extra check

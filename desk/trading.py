@@ -1,0 +1,249 @@
+"""The desk's trades: Section 9B and Friday 0DTE entries, and the exits of everything in the trade book.
+
+Entries: the best tradeable Section 9B verdict (score at least ``s9b-execute-min-score``) is sized by
+the risk budget and the per-order contract limit, one live trade per strategy, at most
+``s9b-max-entry-attempts`` a day, each retry conceding a step from the mid toward the natural price.
+The Friday 0DTE spread comes from :func:`strategies.zero_dte.plan_zero_dte` with the day's Progressive
+Friday parameters, once a day. Exits: target, stop and time rules of :class:`strategies.trade_book.TradeBook`,
+closing at the mid (a first profit-target attempt) or the natural price, on the limit tick.
+Every order leaves as a :class:`desk.interface.SendOrder`; the gate decides when it is sent.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+
+import numpy as np
+
+from core.market import MarketSnapshot
+from core.orders import ceil_to_tick, floor_to_tick
+from core.settings import Settings, ZeroDteParameters
+from desk.interface import CancelOrder, ClosePurpose, EntryPurpose, OrderStatus, OrderUpdate, Outbox, SendOrder, mask_numbers
+from pricing.chain import PricingInputs, usable_mid
+from strategies.legs import Structure, legs_from_rows
+from strategies.section9b import Section9BStrategies, StrategyAnalysis
+from strategies.trade_book import ExitRules, Trade, TradeBook, TradeState, mark_net
+from strategies.zero_dte import plan_zero_dte
+
+ZERO_DTE_SLOT = "0DTE"  # the once-a-day entry slot of the Friday 0DTE spread
+VERDICT_RELOG = timedelta(minutes=30)
+
+
+class Trading:
+    """Entries and exits, and the per-day memory that keeps them from repeating."""
+
+    def __init__(self, settings: Settings, outbox: Outbox, settlement_close: Callable[[date], float | None]) -> None:
+        s9b = settings.section9b
+        self.settings, self.outbox, self.settlement_close = settings, outbox, settlement_close
+        self.book = TradeBook(ExitRules(s9b.zero_dte_exit, s9b.close_days_before_expiry, s9b.close_time,
+                                        timedelta(minutes=s9b.entry_timeout_minutes)))
+        self.section9b = Section9BStrategies(s9b)
+        self.opportunities_seen = 0
+        self._suggested_today: set[str] = set()
+        self._verdict_log: dict[str, tuple[bool, str, datetime]] = {}
+        self._zero_dte_results: list[tuple[str, float, float]] = []  # (group, credit/share, P&L $)
+
+    def start_day(self) -> None:
+        self._suggested_today = set()
+
+    # --- exits ------------------------------------------------------------------------------------
+
+    def manage(self, market: MarketSnapshot, automation_state: str) -> None:
+        """Each minute: reconcile with holdings, cancel stale entries and closes, close open trades at
+        target, stop or their time rule."""
+        book, out = self.book, self.outbox
+        held = {p.contract: p.quantity for p in market.positions if p.contract is not None}
+        for trade in book.reconcile(held):
+            out.log(f"[Section 9B] {trade.strategy}: no longer held ({trade.exit_reason}); trade closed")
+            close = self.settlement_close(trade.expiry)
+            self._record_result(trade, None if close is None else book.settled_pnl_per_share(trade, close))
+        for trade in book.stale_entries(market.time):
+            for order_id in book.request_entry_cancel(trade):
+                out.add(CancelOrder(order_id))
+            out.log(f"[Section 9B] {trade.strategy}: entry not filled within "
+                    f"{self.settings.section9b.entry_timeout_minutes:g} min, cancelling")
+        for trade in book.stale_closes(market.time):
+            for order_id in book.close_timed_out(trade):
+                out.add(CancelOrder(order_id))
+        chain = market.chain
+        rows = {c: i for i, c in enumerate(chain.contracts)}
+        # the last two-sided quote marks a position (as LEAN marks holdings), fresh or not
+        mids = usable_mid(chain.bid, chain.ask, np.zeros(len(chain)), np.inf)
+
+        def mark(contract: object) -> float | None:
+            i = rows.get(contract)  # type: ignore[call-overload]
+            return float(mids[i]) if i is not None and np.isfinite(mids[i]) else None
+
+        for trade in book.in_state(TradeState.OPEN):
+            if trade.refused_in == automation_state:
+                continue  # its exit is already a suggestion in this state; not repeated every minute
+            current = mark_net(trade.intent.legs, mark)
+            reason = book.exit_reason(trade, current, market.time)
+            if reason is not None:
+                self._close(trade, reason, current, market)
+
+    def _close(self, trade: Trade, reason: str, current: float | None, market: MarketSnapshot) -> None:
+        """Reverse the structure: at mid (rounded in our favour) for a first profit-target attempt, else at
+        the natural price (rounded to be marketable), on the limit tick tastytrade accepts."""
+        chain = market.chain
+        rows = {c: i for i, c in enumerate(chain.contracts)}
+        for leg in trade.intent.legs:
+            if leg.contract is None or leg.contract not in rows:
+                self.outbox.log_once(f"close:{trade.strategy}", f"[Section 9B] {trade.strategy}: cannot close "
+                                     f"({reason}): {leg.label()} has no quote")
+                return
+        reverse = Structure(f"{trade.strategy} exit", legs_from_rows(
+            chain, [rows[leg.contract] for leg in trade.intent.legs if leg.contract is not None],
+            [-leg.quantity for leg in trade.intent.legs]))
+        tick = self.settings.section9b.limit_tick
+        if reason.startswith("profit target") and current is not None and trade.close_attempts == 0:
+            limit = floor_to_tick(-current, tick)
+        else:
+            limit = ceil_to_tick(reverse.natural(), tick)
+        if not np.isfinite(limit):
+            return
+        intent = self.book.closing_intent(trade, reason, limit, market.time)
+        self.outbox.log(f"[Section 9B] closing {trade.strategy}: {reason}")
+        self.outbox.add(SendOrder(intent, ClosePurpose(trade.trade_id, reason)))
+
+    # --- Section 9B entries -------------------------------------------------------------------------
+
+    def run_section9b(self, market: MarketSnapshot, pricing: PricingInputs | None) -> None:
+        verdicts, opportunities = self.section9b.analyze_all_section9b(market, pricing)
+        for verdict in verdicts:
+            self._log_verdict(verdict, market.time)
+        if opportunities:
+            self.opportunities_seen += len(opportunities)
+            self.outbox.statistic("Section 9B Opportunities", str(self.opportunities_seen))
+        best = opportunities[0] if opportunities else None
+        if best is not None and best.score >= self.settings.section9b.execute_min_score:
+            self._execute(best, market)
+
+    def _log_verdict(self, verdict: StrategyAnalysis, now: datetime) -> None:
+        """A verdict is logged when it turns tradeable or not; a changed reason at most every 30 minutes
+        (verdicts flip between near-equal reasons minute to minute)."""
+        key = verdict.strategy
+        last = self._verdict_log.get(key)
+        kind = mask_numbers(verdict.reason)
+        flipped = last is None or last[0] != verdict.can_trade
+        if flipped or (last is not None and last[1] != kind and now - last[2] >= VERDICT_RELOG):
+            self._verdict_log[key] = (verdict.can_trade, kind, now)
+            self.outbox.log(f"[Section 9B] {verdict.strategy}: {verdict.reason}")
+
+    def _execute(self, best: StrategyAnalysis, market: MarketSnapshot) -> None:
+        """The spec's handler: one sized combo limit order, one trade per strategy."""
+        s9b = self.settings.section9b
+        if (best.intent is None or best.strategy in self.book.live_strategies()
+                or best.strategy in self._suggested_today
+                or self.book.entries_today(best.strategy, market.today) >= s9b.max_entry_attempts):
+            return
+        if (best.intent.legs and market.time.time() >= s9b.zero_dte_exit
+                and all(leg.contract is not None and leg.contract.expiry == market.today for leg in best.intent.legs)):
+            return  # no new 0DTE structure once its time exit has passed
+        per_unit = best.intent.contracts_total()
+        units = min(best.units_within_risk, self.settings.manual.max_contracts_per_order // max(per_unit, 1))
+        if units < 1:
+            self.outbox.log_once(f"size:{best.strategy}", (
+                f"[Section 9B] {best.strategy}: the risk budget ({s9b.max_risk_per_trade:.0%} of "
+                f"${market.portfolio_value:,.0f}) allows no unit at max loss ${best.max_loss_dollars or 0:,.2f} per unit"))
+            return
+        max_loss = best.intent.max_loss * units if best.intent.max_loss is not None else None
+        intent = dataclasses.replace(best.intent, units=units, max_loss=max_loss,
+                                     limit_price=self._walked_limit(best, market))
+        self.outbox.log(f"[Section 9B] Best opportunity: {best.strategy} (Score: {best.score:g}) x{units}: "
+                        f"{intent.describe_legs()} at {intent.limit_price:+.2f}")
+        self.outbox.add(SendOrder(intent, EntryPurpose(best.strategy)))
+
+    def _walked_limit(self, best: StrategyAnalysis, market: MarketSnapshot) -> float | None:
+        """First attempt at the analyser's limit (the mid); each retry of the day concedes an equal step
+        toward the natural price, the last attempt at natural, never through it (rounded in our favour)."""
+        if best.prices is None or best.intent is None:
+            return best.intent.limit_price if best.intent is not None else None
+        attempts = self.settings.section9b.max_entry_attempts
+        k = self.book.entries_today(best.strategy, market.today)
+        step = k / (attempts - 1) if attempts > 1 else 1.0
+        mid, natural = best.intent.limit_price or best.prices.mid, best.prices.natural
+        return min(floor_to_tick(mid + step * (natural - mid), self.settings.section9b.limit_tick), natural)
+
+    # --- the Friday 0DTE entry ----------------------------------------------------------------------
+
+    def run_zero_dte(self, market: MarketSnapshot, pricing: PricingInputs | None, progressive: bool,
+                     params: ZeroDteParameters) -> None:
+        """The Friday 0DTE credit spread with the day's (progressive or normal) parameters, once a day."""
+        z, s9b = self.settings.zero_dte, self.settings.section9b
+        spot = market.underlying.price.value
+        if (not z.enabled or not market.is_friday() or spot is None or pricing is None
+                or ZERO_DTE_SLOT in self._suggested_today
+                or any(t.strategy.startswith(ZERO_DTE_SLOT) and t.opened.date() == market.today
+                       for t in self.book.trades)):
+            return
+        plan = plan_zero_dte(market, pricing, z, params, progressive, spot / s9b.spy_reference_price,
+                             s9b.max_risk_per_trade * market.portfolio_value, s9b.limit_tick)
+        if isinstance(plan, str):
+            self.outbox.log_once("0dte", f"[0DTE] no entry: {plan}", by_kind=True)
+            return
+        credit = -plan.intent.limit_price if plan.intent.limit_price is not None else 0.0
+        self.outbox.log(f"[0DTE] {plan.intent.strategy} x{plan.intent.units} "
+                        f"({'progressive' if progressive else 'normal'} Friday, move {plan.move_pct:+.2f}%): "
+                        f"{plan.intent.describe_legs()} for {credit:.2f} credit")
+        self.outbox.add(SendOrder(plan.intent, EntryPurpose(ZERO_DTE_SLOT)))
+
+    # --- what the gate and the broker said -----------------------------------------------------------
+
+    def sent(self, order: SendOrder, order_ids: list[int], now: datetime, automation_state: str) -> None:
+        purpose = order.purpose
+        if isinstance(purpose, EntryPurpose):
+            if order_ids:
+                self.book.add_entry(order.intent, order_ids, now)
+            else:
+                self.outbox.error(f"[ORDER] LEAN placed no order for {order.intent.strategy}; not retried today")
+                self._suggested_today.add(purpose.strategy)
+            return
+        trade = self.book.get(purpose.trade_id)
+        if trade is None or trade.state is not TradeState.OPEN:
+            return
+        if order_ids:
+            self.book.close_sent(trade, order_ids, purpose.reason, now)
+        else:
+            self.outbox.error(f"[ORDER] LEAN placed no closing order for {trade.strategy}")
+            self.book.close_refused(trade, purpose.reason, automation_state)
+
+    def refused(self, order: SendOrder, automation_state: str) -> None:
+        """The gate refused it (it is a suggestion now): not repeated today, or in this state for exits."""
+        purpose = order.purpose
+        if isinstance(purpose, EntryPurpose):
+            self._suggested_today.add(purpose.strategy)
+            return
+        trade = self.book.get(purpose.trade_id)
+        if trade is not None:
+            self.book.close_refused(trade, purpose.reason, automation_state)
+
+    def on_order_update(self, update: OrderUpdate) -> None:
+        book = self.book
+        if update.status in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED):
+            trade = book.on_fill(update.order_id, update.fill_price, update.fill_quantity,
+                                 update.status is OrderStatus.FILLED)
+            if trade is not None and trade.state is TradeState.CLOSED:
+                self._record_result(trade, book.realized_pnl_per_share(trade))
+        elif update.status is OrderStatus.CANCELED:
+            book.on_cancel(update.order_id)
+        elif update.status is OrderStatus.INVALID:
+            book.on_invalid(update.order_id)
+
+    def _record_result(self, trade: Trade, pnl_per_share: float | None) -> None:
+        """0DTE trades: P&L tagged progressive/normal, summarised as runtime statistics."""
+        first = trade.intent.legs[0].contract
+        if not trade.strategy.startswith(ZERO_DTE_SLOT) or pnl_per_share is None or trade.entry_net is None:
+            return
+        group = "progressive" if "progressive Friday" in trade.intent.signals else "normal"
+        dollars = pnl_per_share * (first.multiplier if first is not None else 1.0) * trade.intent.units
+        self._zero_dte_results.append((group, -trade.entry_net, dollars))
+        for label in ("progressive", "normal"):
+            done = [(c, p) for g, c, p in self._zero_dte_results if g == label]
+            if not done:
+                continue
+            wins = sum(1 for _c, p in done if p > 0)
+            self.outbox.statistic(f"0DTE {label} Fridays", (
+                f"{len(done)} trades, win rate {wins / len(done):.0%}, avg credit {sum(c for c, _ in done) / len(done):.2f}, "
+                f"avg P&L ${sum(p for _, p in done) / len(done):,.2f}, worst ${min(p for _, p in done):,.2f}"))

@@ -1,0 +1,292 @@
+"""The trade book: every structure the algorithm opened, from entry order to close, as a state machine.
+
+A trade moves only along :data:`TRANSITIONS` and only :class:`TradeBook` moves it; an illegal move
+raises :class:`IllegalTransition` (a bug, never a market event). Prices are per share of one unit in
+LEAN's combo sign (positive = debit). A trade's P&L per share is ``mark - entry`` where ``entry`` is
+the net filled price and ``mark`` the structure's current net mid (``sum of q x leg mid``): a credit
+of 2.00 (entry -2.00) marked at -0.80 has made 1.20.
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+import itertools
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+
+from core.market import ContractSpec
+from core.orders import OrderIntent, OrderLeg
+
+
+class TradeState(enum.Enum):
+    WORKING = "working"          # entry order sent, not completely filled
+    CANCELLING = "cancelling"    # entry unfilled past its timeout; cancel requested
+    OPEN = "open"                # every entry leg filled: exit rules apply
+    CLOSING = "closing"          # closing order sent
+    CLOSED = "closed"            # closed by its order, or no longer held (settled, by hand)
+    CANCELLED = "cancelled"      # entry cancelled unfilled
+    FAILED = "failed"            # entry rejected by the broker
+
+
+TRANSITIONS: dict[TradeState, frozenset[TradeState]] = {
+    TradeState.WORKING: frozenset({TradeState.OPEN, TradeState.CANCELLING, TradeState.CANCELLED,
+                                   TradeState.FAILED}),
+    TradeState.CANCELLING: frozenset({TradeState.OPEN, TradeState.CANCELLED}),
+    TradeState.OPEN: frozenset({TradeState.CLOSING, TradeState.CLOSED}),
+    TradeState.CLOSING: frozenset({TradeState.OPEN, TradeState.CLOSED}),  # a cancelled close reopens
+    TradeState.CLOSED: frozenset(),
+    TradeState.CANCELLED: frozenset(),
+    TradeState.FAILED: frozenset(),
+}
+
+LIVE_STATES = frozenset({TradeState.WORKING, TradeState.CANCELLING, TradeState.OPEN, TradeState.CLOSING})
+
+
+class IllegalTransition(RuntimeError):
+    """A trade was asked to move where its lifecycle does not go."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ExitRules:
+    zero_dte_exit: time
+    close_days_before_expiry: int
+    close_time: time
+    entry_timeout: timedelta
+
+
+@dataclasses.dataclass
+class Trade:
+    """One structure from entry order to close; written only by :class:`TradeBook`.
+
+    ``fills`` maps order id -> (average price, filled quantity so far); ``done`` holds the order ids
+    that are completely filled (partial fills accumulate until then)."""
+
+    trade_id: int
+    intent: OrderIntent
+    opened: datetime
+    entry_ids: frozenset[int]
+    fills: dict[int, tuple[float, float]] = dataclasses.field(default_factory=dict)
+    done: set[int] = dataclasses.field(default_factory=set)
+    _state: TradeState = TradeState.WORKING
+    entry_net: float | None = None
+    close_ids: frozenset[int] = frozenset()
+    close_sent: datetime | None = None
+    close_attempts: int = 0
+    exit_reason: str = ""
+    refused_in: str = ""  # the automation state in which the exit was refused (not retried there)
+
+    @property
+    def state(self) -> TradeState:
+        return self._state
+
+    @property
+    def strategy(self) -> str:
+        return self.intent.strategy
+
+    @property
+    def expiry(self) -> date:
+        return min(leg.contract.expiry for leg in self.intent.legs if leg.contract is not None)
+
+    @property
+    def is_zero_dte(self) -> bool:
+        return self.expiry == self.opened.date()
+
+    def net_filled(self, order_ids: frozenset[int]) -> float:
+        """Net price per share of one unit of what ``order_ids`` filled (LEAN sign)."""
+        units = self.intent.units
+        return sum(p * q / units for oid, (p, q) in self.fills.items() if oid in order_ids)
+
+
+def mark_net(legs: tuple[OrderLeg, ...], mark: Callable[[ContractSpec], float | None]) -> float | None:
+    """Net mid per share of one unit, None when any leg has no usable mark."""
+    total = 0.0
+    for leg in legs:
+        price = mark(leg.contract) if leg.contract is not None else None
+        if price is None:
+            return None
+        total += leg.quantity * price
+    return total
+
+
+def _trading_days_between(today: date, expiry: date) -> int:
+    return int(np.busday_count(today, expiry))
+
+
+_EarlyEvent = tuple[str, float, float, bool]  # (kind, price, quantity, complete)
+
+
+class TradeBook:
+    """What the algorithm has open, and what to do about it each minute."""
+
+    def __init__(self, rules: ExitRules) -> None:
+        self.rules = rules
+        self.trades: list[Trade] = []
+        self._ids = itertools.count(1)
+        self._early: dict[int, list[_EarlyEvent]] = {}  # events for orders not yet registered
+
+    # --- the only writer of trade state ---------------------------------------------------------
+
+    @staticmethod
+    def _move(trade: Trade, target: TradeState) -> None:
+        if target not in TRANSITIONS[trade.state]:
+            raise IllegalTransition(f"trade {trade.trade_id} ({trade.strategy}): {trade.state.value} -> "
+                                    f"{target.value} is not a legal transition")
+        trade._state = target
+
+    def add_entry(self, intent: OrderIntent, order_ids: list[int], now: datetime) -> Trade:
+        trade = Trade(next(self._ids), intent, now, frozenset(order_ids))
+        self.trades.append(trade)
+        self._replay_early(order_ids)
+        return trade
+
+    def request_entry_cancel(self, trade: Trade) -> frozenset[int]:
+        """The entry timed out unfilled: the order ids to cancel."""
+        self._move(trade, TradeState.CANCELLING)
+        return trade.entry_ids
+
+    def close_sent(self, trade: Trade, order_ids: list[int], reason: str, now: datetime) -> None:
+        self._move(trade, TradeState.CLOSING)
+        trade.close_ids, trade.close_sent, trade.exit_reason = frozenset(order_ids), now, reason
+        self._replay_early(order_ids)
+
+    def close_refused(self, trade: Trade, reason: str, automation_state: str) -> None:
+        """The gate refused the exit: it became a suggestion, not repeated while in this state."""
+        trade.exit_reason, trade.refused_in = reason, automation_state
+
+    def close_timed_out(self, trade: Trade) -> frozenset[int]:
+        """A close still working after the timeout: the ids to cancel; the retry goes at natural."""
+        trade.close_attempts += 1
+        return trade.close_ids
+
+    def on_fill(self, order_id: int, price: float, quantity: float, complete: bool = True) -> Trade | None:
+        """Record a (partial) leg fill; an entry is open once every leg is completely filled, a close
+        is closed likewise. ``quantity`` is this event's fill, as in LEAN's order events."""
+        trade = self._owner(order_id)
+        if trade is None:
+            self._early.setdefault(order_id, []).append(("fill", price, quantity, complete))
+            return None
+        old_price, old_qty = trade.fills.get(order_id, (0.0, 0.0))
+        total = old_qty + quantity
+        trade.fills[order_id] = ((old_price * old_qty + price * quantity) / total if total else 0.0, total)
+        if complete:
+            trade.done.add(order_id)
+        if trade.state in (TradeState.WORKING, TradeState.CANCELLING) and trade.entry_ids <= trade.done:
+            trade.entry_net = trade.net_filled(trade.entry_ids)
+            self._move(trade, TradeState.OPEN)
+        elif trade.state is TradeState.CLOSING and trade.close_ids <= trade.done:
+            self._move(trade, TradeState.CLOSED)
+        return trade
+
+    def on_invalid(self, order_id: int) -> Trade | None:
+        """A rejected entry fails; a rejected close leaves the trade open to be tried again."""
+        trade = self._owner(order_id)
+        if trade is None:
+            self._early.setdefault(order_id, []).append(("invalid", 0.0, 0.0, True))
+        elif trade.state is TradeState.WORKING and order_id in trade.entry_ids:
+            self._move(trade, TradeState.FAILED)
+        elif trade.state is TradeState.CLOSING and order_id in trade.close_ids:
+            self._reopen(trade)
+        return trade
+
+    def on_cancel(self, order_id: int) -> Trade | None:
+        trade = self._owner(order_id)
+        if trade is None:
+            self._early.setdefault(order_id, []).append(("cancel", 0.0, 0.0, True))
+        elif trade.state in (TradeState.WORKING, TradeState.CANCELLING) and order_id in trade.entry_ids:
+            self._move(trade, TradeState.CANCELLED)
+        elif trade.state is TradeState.CLOSING and order_id in trade.close_ids:
+            self._reopen(trade)  # the close did not happen: still open
+        return trade
+
+    def _reopen(self, trade: Trade) -> None:
+        self._move(trade, TradeState.OPEN)
+        trade.close_ids = frozenset()
+
+    def reconcile(self, held: dict[ContractSpec, float]) -> list[Trade]:
+        """Open trades none of whose legs are still held (closed by hand, settled, assigned): closed."""
+        gone = [t for t in self.trades if t.state is TradeState.OPEN
+                and all(held.get(leg.contract, 0.0) == 0 for leg in t.intent.legs if leg.contract is not None)]
+        for trade in gone:
+            self._move(trade, TradeState.CLOSED)
+            trade.exit_reason = trade.exit_reason or "no longer held"
+        return gone
+
+    def _replay_early(self, order_ids: list[int]) -> None:
+        """Live events can arrive before the submitting call returned the order ids."""
+        handlers = {"fill": lambda oid, p, q, c: self.on_fill(oid, p, q, c),
+                    "invalid": lambda oid, p, q, c: self.on_invalid(oid),
+                    "cancel": lambda oid, p, q, c: self.on_cancel(oid)}
+        for order_id in order_ids:
+            for kind, price, quantity, complete in self._early.pop(order_id, []):
+                handlers[kind](order_id, price, quantity, complete)
+
+    def _owner(self, order_id: int) -> Trade | None:
+        return next((t for t in self.trades if order_id in t.entry_ids or order_id in t.close_ids), None)
+
+    # --- questions ------------------------------------------------------------------------------
+
+    def get(self, trade_id: int) -> Trade | None:
+        return next((t for t in self.trades if t.trade_id == trade_id), None)
+
+    def in_state(self, state: TradeState) -> list[Trade]:
+        return [t for t in self.trades if t.state is state]
+
+    def live_strategies(self) -> set[str]:
+        return {t.strategy for t in self.trades if t.state in LIVE_STATES}
+
+    def entries_today(self, strategy: str, day: date) -> int:
+        return sum(1 for t in self.trades if t.strategy == strategy and t.opened.date() == day)
+
+    def stale_entries(self, now: datetime) -> list[Trade]:
+        return [t for t in self.trades if t.state is TradeState.WORKING and now - t.opened >= self.rules.entry_timeout]
+
+    def stale_closes(self, now: datetime) -> list[Trade]:
+        """Closes still working after the entry timeout: cancel and send again at the natural price."""
+        return [t for t in self.trades if t.state is TradeState.CLOSING and t.close_sent is not None
+                and now - t.close_sent >= self.rules.entry_timeout]
+
+    def exit_reason(self, trade: Trade, mark: float | None, now: datetime) -> str | None:
+        """Why ``trade`` must be closed now, or None (time rules apply even without a mark)."""
+        r, intent = self.rules, trade.intent
+        if trade.is_zero_dte and now.time() >= r.zero_dte_exit:
+            return f"0DTE time exit at {r.zero_dte_exit:%H:%M}"
+        if (not trade.is_zero_dte and now.time() >= r.close_time
+                and _trading_days_between(now.date(), trade.expiry) <= r.close_days_before_expiry):
+            return f"closing {r.close_days_before_expiry} trading day(s) before expiry {trade.expiry}"
+        if mark is None or trade.entry_net is None:
+            return None
+        pnl = mark - trade.entry_net
+        if intent.profit_target is not None and pnl >= intent.profit_target:
+            return f"profit target: {pnl:+.2f} >= {intent.profit_target:+.2f} per share"
+        if intent.stop_loss is not None and pnl <= intent.stop_loss:
+            return f"stop: {pnl:+.2f} <= {intent.stop_loss:+.2f} per share"
+        return None
+
+    @staticmethod
+    def realized_pnl_per_share(trade: Trade) -> float | None:
+        """Closed by its exit order: credit/debit of the entry and of the close, per share of one unit."""
+        if trade.entry_net is None or not trade.close_ids or not trade.close_ids <= trade.done:
+            return None
+        return -(trade.entry_net + trade.net_filled(trade.close_ids))
+
+    @staticmethod
+    def settled_pnl_per_share(trade: Trade, settlement: float) -> float | None:
+        """Held to expiry: the structure is worth its intrinsic value at ``settlement``."""
+        if trade.entry_net is None:
+            return None
+        value = 0.0
+        for leg in trade.intent.legs:
+            if leg.contract is None:
+                return None
+            k = leg.contract.strike
+            value += leg.quantity * (max(settlement - k, 0.0) if leg.contract.is_call else max(k - settlement, 0.0))
+        return value - trade.entry_net
+
+    @staticmethod
+    def closing_intent(trade: Trade, reason: str, limit: float, now: datetime) -> OrderIntent:
+        """The reverse of the entry at ``limit`` (per share, LEAN sign), reducing only."""
+        legs = tuple(dataclasses.replace(leg, quantity=-leg.quantity) for leg in trade.intent.legs)
+        return OrderIntent(f"{trade.strategy} exit", legs, trade.intent.units, limit, now,
+                           signals=(reason,), max_loss=trade.intent.max_loss, reduces_only=True)
