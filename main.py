@@ -20,13 +20,13 @@ from collections import deque
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from core.market import BookPosition, ChainColumns, ContractSpec, Reading
+from core.market import BookPosition, ChainColumns, ContractSpec, Reading, SeriesBar
 from core.orders import OrderIntent
 from core.settings import Settings, load_settings
 from desk import Desk
 from desk.interface import (
     Action, Alert, BarSnapshot, CancelAllOrders, CancelOrder, Log, OrderUpdate, Plot, SaveRecord, SendOrder,
-    SeriesBar, SetStatistic)
+    SetStatistic)
 from desk.interface import OrderStatus as DeskOrderStatus
 from risk.webhook import WebhookAlerter
 

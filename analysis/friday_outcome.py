@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from analysis.progressive_friday import FridayAnalysis
-from core.market import ChainColumns, ContractSpec
+from core.market import ChainColumns
 from pricing.chain import PricingInputs, greeks_for, usable_mid
 
 

@@ -8,7 +8,8 @@ invents a number.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, timedelta
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 from numpy.typing import NDArray
@@ -113,6 +114,19 @@ class ChainColumns:
 
     def has_expiry(self, day: date) -> bool:
         return bool(np.any(self.expiry == np.datetime64(day, "D")))
+
+
+@dataclasses.dataclass(frozen=True)
+class SeriesBar:
+    """One real (not fill-forward) minute bar of a followed series: ``underlying``, ``vix``,
+    ``vix9d``, ``future``, ``beta`` or ``breadth:<ticker>``. ``bid``/``ask`` NaN without quotes."""
+
+    name: str
+    close: float
+    open: float = float("nan")
+    bid: float = float("nan")
+    ask: float = float("nan")
+    volume: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -260,3 +274,79 @@ class SeriesTracker:
         if self._last_time is not None and self._last_time.date() == day:
             return self._last
         return None
+
+
+CME_SETTLEMENT = time(16, 0)  # the E-mini bar whose close is the cash session's close
+
+
+class Series:
+    """The followed series (underlying, VIX, VIX9D, E-mini, beta reference, breadth members) by name.
+
+    The previous close of the underlying and the breadth members comes from LEAN's daily history, the
+    others' from their last bar of the previous session: the E-mini's from its own 16:00 bar, and only
+    when the same contract is still the front (across a roll the difference would be carry, not a move).
+    """
+
+    def __init__(self, underlying: str, beta_reference: str, breadth_tickers: list[str], stale_after: timedelta
+                 ) -> None:
+        self.trackers = {
+            "underlying": SeriesTracker(underlying, stale_after),
+            "vix": SeriesTracker("VIX", stale_after),
+            "vix9d": SeriesTracker("VIX9D", stale_after),
+            "future": SeriesTracker("ES", stale_after),
+        }
+        if beta_reference.upper() != underlying.upper():
+            self.trackers["beta"] = SeriesTracker(beta_reference.upper(), stale_after)
+        self.breadth_tickers = list(breadth_tickers)
+        for ticker in self.breadth_tickers:
+            self.trackers[f"breadth:{ticker}"] = SeriesTracker(ticker, stale_after)
+        self._future_close: dict[date, tuple[float, str]] = {}
+
+    def __getitem__(self, name: str) -> SeriesTracker:
+        return self.trackers[name]
+
+    def state(self, name: str, now: datetime) -> SeriesState:
+        return self.trackers[name].state(now)
+
+    def record(self, now: datetime, bars: Iterable[SeriesBar], future_contract: str) -> None:
+        for bar in bars:
+            tracker = self.trackers.get(bar.name)
+            if tracker is None:
+                continue
+            tracker.record(now, bar.close, bar.bid, bar.ask, bar.volume, bar.open)
+            if bar.name == "future" and now.time() == CME_SETTLEMENT:
+                self._future_close[now.date()] = (bar.close, future_contract)
+
+    def daily_close_series(self) -> list[str]:
+        """The series whose previous close comes from LEAN's daily history."""
+        return ["underlying", *(f"breadth:{t}" for t in self.breadth_tickers)]
+
+    def begin_day(self, day: date, previous_session: date, closes: dict[str, tuple[date, float] | None],
+                  future_contract: str) -> None:
+        """``closes``: (session, close) from LEAN's daily history for :meth:`daily_close_series`."""
+        closes = dict(closes)
+        stored = self._future_close.get(previous_session)
+        same = stored is not None and stored[1] == future_contract
+        closes["future"] = (previous_session, stored[0]) if stored is not None and same else None
+        for name, tracker in self.trackers.items():
+            tracker.begin_day(day, previous_session, closes.get(name), last_bar_is_close=name != "future")
+
+    def change_pct(self, name: str, now: datetime) -> Reading:
+        """Percent change of a series' price vs its previous session close."""
+        state = self.state(name, now)
+        if state.price.value is None or state.previous_close.value is None:
+            return Reading.missing(state.price.reason or state.previous_close.reason)
+        return Reading((state.price.value / state.previous_close.value - 1.0) * 100.0)
+
+    def missing_on(self, day: date) -> list[str]:
+        return [t.name for t in self.trackers.values() if day not in t.days_with_data]
+
+    def data_age_minutes(self, name: str, now: datetime, session_start: datetime | None, required: bool
+                         ) -> float | None:
+        """Minutes without a new bar in this session; None for an optional series never seen at all
+        (a backtest without VIX data has nothing to be stale)."""
+        last = self.trackers[name].last_time
+        if last is None and not required:
+            return None
+        known = [t for t in (last, session_start) if t is not None]
+        return (now - max(known)).total_seconds() / 60.0 if known else 0.0

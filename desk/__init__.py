@@ -2,7 +2,6 @@
 
     interface.py  what crosses between main.py and the desk: BarSnapshot, OrderUpdate, the actions
     desk.py       Desk: the per-bar pipeline, the order gate at send time, commands, the stream's signals
-    series.py     the followed price series (trackers, session closes)
     friday.py     Progressive Friday measured, scored, recorded and settled
     trading.py    Section 9B and Friday 0DTE entries, exits of the trade book
 """

@@ -17,14 +17,13 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 
-from core.market import MarketSnapshot, Reading
+from core.market import MarketSnapshot, Reading, Series
 from core.orders import OrderIntent
 from core.settings import Settings
 from desk.friday import FridayDesk
 from desk.interface import (
     Action, Alert, BarSnapshot, CancelAllOrders, MarketHistory, OrderStatus, OrderUpdate, Outbox, Plot,
     SaveRecord, SendOrder, friday_history_key, manual_mode_key)
-from desk.series import Series
 from desk.trading import Trading
 from pricing.chain import PricingInputs, greeks_for
 from risk.greeks_monitor import GreeksMonitor, PortfolioGreeks
@@ -42,7 +41,8 @@ class Desk:
         self.settings, self.live, self.history = settings, live, history
         self.outbox = Outbox()
         self._lock = threading.RLock()
-        self.series = Series(settings)
+        self.series = Series(settings.universe.underlying, settings.greeks.beta_reference,
+                             settings.friday.breadth_tickers(), timedelta(minutes=settings.manual.stale_data_minutes))
         self.manual_mode = ManualModeFallback(settings.manual, Effects(
             log=self.outbox.log, cancel_open_orders=lambda: self.outbox.add(CancelAllOrders()),
             alert=lambda subject, body: self.outbox.add(Alert(subject, body)),
@@ -117,7 +117,8 @@ class Desk:
         self.day, self._chain_quotes_today = day, 0
         self.trading.start_day()
         self.friday.start_day(day)
-        self.series.begin_day(day, previous_session, self.history, future_contract)
+        closes = {name: self.history.last_daily_close(name) for name in self.series.daily_close_series()}
+        self.series.begin_day(day, previous_session, closes, future_contract)
 
     def _market(self, snap: BarSnapshot) -> MarketSnapshot:
         now = snap.time

@@ -1,6 +1,6 @@
 """The desk's Friday: measure Progressive Friday's signals, score the day, record it, settle it.
 
-Measured from what LEAN gives (see :mod:`analysis.friday_signals`): the gap from the previous
+Measured from what LEAN gives (see :mod:`analysis.progressive_friday`): the gap from the previous
 session's close, the opening-window volume against the last sessions' (LEAN minute history), VIX9D/VIX,
 the day's put/call volume from real option trade bars, sector-SPDR breadth, E-mini momentum since the
 previous cash close. At ``friday-decision-time`` the reading is recorded with a reference 0DTE condor;
@@ -12,13 +12,12 @@ import json
 from datetime import date, datetime, time
 from typing import Any
 
-from analysis import friday_signals as signals
+from analysis import progressive_friday as signals
 from analysis.friday_outcome import FridayRecord, ReferenceCondor, reference_condor, summarize
 from analysis.progressive_friday import FridayAnalysis, FridayInputs, ProgressiveFridayAnalysis
-from core.market import MarketSnapshot
+from core.market import MarketSnapshot, Series
 from core.settings import FridaySettings
 from desk.interface import MarketHistory, Outbox, SaveRecord, friday_history_key
-from desk.series import Series
 from pricing.chain import PricingInputs
 
 

@@ -13,23 +13,10 @@ import re
 from datetime import date, datetime, time
 from typing import Protocol
 
-from core.market import BookPosition, ChainColumns, Reading
+from core.market import BookPosition, ChainColumns, Reading, SeriesBar
 from core.orders import OrderIntent
 
 # --- inputs ------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class SeriesBar:
-    """One real (not fill-forward) minute bar of a tracked series: ``underlying``, ``vix``,
-    ``vix9d``, ``future``, ``beta`` or ``breadth:<ticker>``. ``bid``/``ask`` NaN without quotes."""
-
-    name: str
-    close: float
-    open: float = float("nan")
-    bid: float = float("nan")
-    ask: float = float("nan")
-    volume: float = 0.0
 
 
 @dataclasses.dataclass(frozen=True)

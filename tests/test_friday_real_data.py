@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from analysis.friday_signals import gap_pct, opening_volume_ratio, premarket_move_pct
+from analysis.progressive_friday import gap_pct, opening_volume_ratio, premarket_move_pct
 from replay.runner import ReplayConfig, run_replay
 
 pytestmark = pytest.mark.lean_data
