@@ -225,8 +225,8 @@ class SeriesTracker:
         self._day, self._open, self._volume = day, None, 0.0
         if history_close is not None and history_close[0] == previous_session and history_close[1] > 0:
             self._previous_close = Reading(history_close[1])
-        elif last_bar_is_close and self._last is not None and self._last_time is not None \
-                and self._last_time.date() == previous_session:
+        elif (last_bar_is_close and self._last is not None and self._last_time is not None
+                and self._last_time.date() == previous_session):
             self._previous_close = Reading(self._last)
         else:
             self._previous_close = Reading.missing(f"no {self.name} close for the previous session "

@@ -60,8 +60,8 @@ class FridayDesk:
         self.reading = None
         self._opening_volume = 0.0
         self._option_volume = {"call": 0.0, "put": 0.0}
-        self._baseline = self.history.opening_volumes(self.settings.volume_sessions, self.window_end) \
-            if day.weekday() == 4 else []
+        self._baseline = (self.history.opening_volumes(self.settings.volume_sessions, self.window_end)
+                          if day.weekday() == 4 else [])
 
     def count_volume(self, now: datetime, underlying_volume: float, call_volume: float, put_volume: float) -> None:
         """This minute's underlying volume (inside the opening window) and option volume by right."""

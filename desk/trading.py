@@ -56,8 +56,7 @@ class Trading:
         held = {p.contract: p.quantity for p in market.positions if p.contract is not None}
         for trade in book.reconcile(held):
             out.log(f"[Section 9B] {trade.strategy}: no longer held ({trade.exit_reason}); trade closed")
-            close = self.settlement_close(trade.expiry)
-            self._record_result(trade, None if close is None else book.settled_pnl_per_share(trade, close))
+        self._record_closed()
         for trade in book.stale_entries(market.time):
             for order_id in book.request_entry_cancel(trade):
                 out.add(CancelOrder(order_id))
@@ -205,6 +204,7 @@ class Trading:
             return
         if order_ids:
             self.book.close_sent(trade, order_ids, purpose.reason, now)
+            self._record_closed()  # its fills may have come before its ids
         else:
             self.outbox.error(f"[ORDER] LEAN placed no closing order for {trade.strategy}")
             self.book.close_refused(trade, purpose.reason, automation_state)
@@ -222,14 +222,21 @@ class Trading:
     def on_order_update(self, update: OrderUpdate) -> None:
         book = self.book
         if update.status in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED):
-            trade = book.on_fill(update.order_id, update.fill_price, update.fill_quantity,
-                                 update.status is OrderStatus.FILLED)
-            if trade is not None and trade.state is TradeState.CLOSED:
-                self._record_result(trade, book.realized_pnl_per_share(trade))
+            book.on_fill(update.order_id, update.fill_price, update.fill_quantity, update.status is OrderStatus.FILLED)
+            self._record_closed()
         elif update.status is OrderStatus.CANCELED:
             book.on_cancel(update.order_id)
         elif update.status is OrderStatus.INVALID:
             book.on_invalid(update.order_id)
+
+    def _record_closed(self) -> None:
+        """Each newly closed trade's P&L: from its closing fills, else held to expiry at the settlement."""
+        for trade in self.book.take_closed():
+            pnl = self.book.realized_pnl_per_share(trade)
+            if pnl is None:
+                close = self.settlement_close(trade.expiry)
+                pnl = None if close is None else self.book.settled_pnl_per_share(trade, close)
+            self._record_result(trade, pnl)
 
     def _record_result(self, trade: Trade, pnl_per_share: float | None) -> None:
         """0DTE trades: P&L tagged progressive/normal, summarised as runtime statistics."""

@@ -168,8 +168,8 @@ class GreeksMonitor:
         delta = book.delta_reading()
         if delta.value is not None and abs(delta.value) > s.hedge_delta:
             weighted = book.beta_weighted_delta.value
-            hedge, instrument = (-weighted, f"{reference} shares (beta-weighted)") if weighted is not None \
-                else (-delta.value, f"{underlying} share-equivalents")
+            hedge, instrument = ((-weighted, f"{reference} shares (beta-weighted)") if weighted is not None
+                                 else (-delta.value, f"{underlying} share-equivalents"))
             suggestions.append(f"Delta Hedge: {'Buy' if hedge > 0 else 'Sell'} {abs(hedge):.0f} {instrument}")
         if abs(book.gamma_shares) > s.hedge_gamma:
             suggestions.append("Gamma Hedge: Consider ATM straddle to reduce gamma exposure")

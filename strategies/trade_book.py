@@ -125,15 +125,23 @@ class TradeBook:
         self.trades: list[Trade] = []
         self._ids = itertools.count(1)
         self._early: dict[int, list[_EarlyEvent]] = {}  # events for orders not yet registered
+        self._closed: list[Trade] = []  # closed since take_closed() last ran
 
     # --- the only writer of trade state ---------------------------------------------------------
 
-    @staticmethod
-    def _move(trade: Trade, target: TradeState) -> None:
+    def _move(self, trade: Trade, target: TradeState) -> None:
         if target not in TRANSITIONS[trade.state]:
             raise IllegalTransition(f"trade {trade.trade_id} ({trade.strategy}): {trade.state.value} -> "
                                     f"{target.value} is not a legal transition")
         trade._state = target
+        if target is TradeState.CLOSED:
+            self._closed.append(trade)
+
+    def take_closed(self) -> list[Trade]:
+        """Trades closed since the last call, however they closed (their order filled, even before its
+        ids were known; or no longer held)."""
+        closed, self._closed = self._closed, []
+        return closed
 
     def add_entry(self, intent: OrderIntent, order_ids: list[int], now: datetime) -> Trade:
         trade = Trade(next(self._ids), intent, now, frozenset(order_ids))

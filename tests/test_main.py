@@ -172,8 +172,8 @@ def test_gap_uses_previous_daily_close_from_history(algo):
 def test_fill_forward_bars_are_not_todays_data(algo):
     ld.step(algo, bar_slice(algo, _at(10, 0, date(2021, 1, 4)), spx=3700.0))
     ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, fill_forward=True, contracts=list(_pair(algo))))
-    assert "[Section 9B] Enhanced Butterfly: Move from open unavailable (SPX price no data today " \
-           "(last 2021-01-04 10:00))" in algo.logs
+    assert ("[Section 9B] Enhanced Butterfly: Move from open unavailable (SPX price no data today "
+            "(last 2021-01-04 10:00))") in algo.logs
     algo.on_end_of_algorithm()
     assert any(line.startswith("[DATA] 2021-01-08: no data for SPX, VIX, VIX9D, ES, SPY") for line in algo.logs)
     assert "[DATA] SPX: days with data: 2021-01-04" in algo.logs

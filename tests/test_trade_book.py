@@ -54,8 +54,8 @@ def test_exit_rules_for_a_0dte_trade(mark, minute, reason):
 def test_other_expiries_close_before_expiry():
     book, trade = _opened(_fly(expiry=date(2021, 1, 15)))
     assert book.exit_reason(trade, -11.0, datetime(2021, 1, 14, 15, 29)) is None
-    assert book.exit_reason(trade, -11.0, datetime(2021, 1, 14, 15, 30)) == \
-        "closing 1 trading day(s) before expiry 2021-01-15"
+    assert (book.exit_reason(trade, -11.0, datetime(2021, 1, 14, 15, 30))
+            == "closing 1 trading day(s) before expiry 2021-01-15")
 
 
 def test_closing_order_reverses_every_leg_and_reduces_only():

@@ -1,0 +1,154 @@
+"""The desk driven directly with plain snapshots (no LEAN double): a whole synthetic day, the gate at send
+time, events, commands and the stream's signals."""
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import pytest
+
+from desk.interface import (
+    Alert, CancelAllOrders, EntryPurpose, Plot, SaveRecord, SendOrder, SetStatistic, manual_mode_key)
+from risk.manual_mode import AutomationState
+from strategies.trade_book import TradeState
+from streaming.signals import ConnectionChanged, ConnectionState, GreeksWarning, LogLine, ZeroDteMove
+from tests.desk_world import World
+
+
+def _drift(percent_by_1030: float, open_price: float = 3800.0):
+    """A path that moves ``percent_by_1030`` percent over the first hour, then holds."""
+    def path(now: datetime) -> float:
+        minutes = min(now.hour * 60 + now.minute - (9 * 60 + 30), 60)
+        return open_price * (1 + percent_by_1030 / 100.0 * minutes / 60.0)
+    return path
+
+
+def test_a_whole_synthetic_friday_enters_manages_and_exits_the_0dte_condor():
+    world = World()
+    world.run(time(16, 0), _drift(0.09))
+    logs = world.logs()
+    friday = next(line for line in logs if "Score:" in line)
+    assert "VIX Structure: BACKWARDATION (+2)" in friday and "P/C Ratio: 1.40 (+2)" in friday
+    assert "[0DTE] no entry: outside the entry window 10:30-14:30" in logs
+    (entry_time, entry), (exit_time, exit_order) = world.orders
+    assert entry.strategy == "0DTE Iron Condor" and entry_time.time() == time(10, 30)
+    assert [leg.quantity for leg in entry.legs] == [-1, 1, -1, 1] and entry.limit_price < 0
+    assert exit_order.strategy == "0DTE Iron Condor exit" and exit_time.time() == time(15, 0)
+    assert exit_order.reduces_only and [leg.quantity for leg in exit_order.legs] == [1, -1, 1, -1]
+    (trade,) = world.desk.trading.book.trades
+    assert trade.state is TradeState.CLOSED and trade.exit_reason == "0DTE time exit at 15:00"
+    assert not any(world.positions.values())
+    pnl = world.cash - world.settings.universe.cash
+    stats = {a.name: a.value for a in world.actions if isinstance(a, SetStatistic)}
+    assert stats["0DTE progressive Fridays"] == (
+        f"1 trades, win rate {'100%' if pnl > 0 else '0%'}, avg credit {-trade.entry_net:.2f}, "
+        f"avg P&L ${pnl:,.2f}, worst ${pnl:,.2f}")
+    plots = [a for a in world.actions if isinstance(a, Plot)]
+    assert plots and {p.series for p in plots} >= {"Delta (shares)", "Theta ($/day)"}
+    assert world.desk.manual_mode.state is AutomationState.AUTOMATIC
+
+
+def test_the_gate_decides_when_the_order_is_sent_not_when_it_was_planned():
+    world = World()
+    world.run(time(10, 29), _drift(0.09))
+    world.now = world.now.replace(minute=30)
+    planned = world.desk.on_bar(world.snapshot())
+    orders = [a for a in planned if isinstance(a, SendOrder)]
+    assert [o.intent.strategy for o in orders] == ["0DTE Iron Condor"]
+    ok, _ = world.desk.on_command("manual", {"reason": "news"}, world.now)  # between planning and sending
+    assert ok
+    placed: list[object] = []
+    actions = world.desk.send(orders[0], lambda intent: placed.append(intent) or [1], {}, world.now)
+    assert placed == [] and world.desk.trading.book.trades == []
+    suggestion = world.desk.manual_mode.pending_trades[-1]
+    assert suggestion.intent.strategy == "0DTE Iron Condor" and suggestion.refused_because == "MANUAL: Manual command: news"
+    assert any(isinstance(a, SaveRecord) and a.key == manual_mode_key(False) for a in actions)
+    world.run(time(11, 0), _drift(0.09))
+    assert world.orders == []  # refused once: not planned again every minute
+
+
+def test_the_rate_window_counts_orders_placed_not_orders_checked():
+    world = World(parameters={"manual-max-orders-per-minute": "1"})
+    world.run(time(10, 29), _drift(0.09))
+    order = SendOrder(_some_intent(world), EntryPurpose("Test"))
+    world.desk.send(order, lambda intent: [], {}, world.now)  # LEAN placed nothing
+    assert world.desk.manual_mode.orders_sent.count(world.now) == 0
+    world.desk.send(order, lambda intent: [7], {}, world.now)
+    assert world.desk.manual_mode.orders_sent.count(world.now) == 1
+    world.desk.send(order, lambda intent: [8], {}, world.now)  # the second within 60 s breaks the rate
+    assert world.desk.manual_mode.state is AutomationState.REDUCE_ONLY
+    assert world.desk.manual_mode.orders_sent.count(world.now) == 1
+
+
+def _some_intent(world: World):
+    from core.orders import OrderIntent, OrderLeg
+
+    put = world.contracts[1]
+    return OrderIntent("Test", (OrderLeg(put.describe(), -1, put, 1.0, 1.1),), 1, -1.0, world.now)
+
+
+def test_a_rejected_entry_fails_its_trade_and_counts_once_against_the_error_budget():
+    world = World()
+    world.run(time(10, 29), _drift(0.09))
+    world.refuse_next_with = "insufficient buying power"
+    world.run(time(10, 30), _drift(0.09))
+    (trade,) = world.desk.trading.book.trades
+    assert trade.state is TradeState.FAILED
+    assert world.desk.manual_mode.error_count == 1  # four legs of one combo: one error
+    assert any(line.startswith("[ORDER ERROR] 1/3") for line in world.logs())
+
+
+def test_stream_signals_are_dispatched_by_type():
+    world = World()
+    world.run(time(10, 0), _drift(0.0))
+    at = datetime(2021, 1, 8, 15, 0)
+    actions = world.desk.on_stream([
+        LogLine("error", "token rejected", at), LogLine("info", "subscribed", at),
+        ConnectionChanged(ConnectionState.RECONNECTING, "close 1012", at),
+        GreeksWarning("delta", 62.0, 50.0, (), at), object()], world.now)
+    texts = [(a.text, a.error) for a in actions]
+    assert texts == [("[WebSocket] token rejected", True), ("[WebSocket] subscribed", False),
+                     ("[WebSocket] reconnecting: close 1012", False),
+                     ("[GREEKS WARNING] Portfolio Delta: 62.00 (limit 50, real-time)", False)]
+
+
+def test_a_stream_move_re_runs_the_0dte_entry_check_between_bars():
+    world = World()
+    world.run(time(10, 29), _drift(0.09))
+    world.now = world.now.replace(minute=30)
+    world.desk.on_bar(world.snapshot())  # the bar's entry is planned here and dropped (not sent)
+    world.desk.trading.start_day()
+    move = ZeroDteMove("SPX", 3830.0, 3800.0, 0.79, world.now)
+    actions = world.desk.on_stream([move], world.now)
+    assert "[0DTE SIGNAL] SPX moved +0.79% from the open 3800.00 - CHECK ENTRY" in [
+        a.text for a in actions if hasattr(a, "text")]
+    assert [a.intent.strategy for a in actions if isinstance(a, SendOrder)] == ["0DTE Iron Condor"]
+
+
+def test_an_internal_error_halts_cancels_and_alerts():
+    world = World()
+    world.run(time(9, 35), _drift(0.0))
+    actions = world.desk.on_internal_error("ZeroDivisionError('boom')", world.now)
+    assert world.desk.manual_mode.state is AutomationState.MANUAL
+    assert any(isinstance(a, CancelAllOrders) for a in actions)
+    assert any(isinstance(a, Alert) and "MANUAL MODE ACTIVATED" in a.subject for a in actions)
+    assert actions[0].text == "on_data failed at 2021-01-08 09:35:00: ZeroDivisionError('boom')"
+
+
+def test_out_of_session_bars_record_data_and_decide_nothing():
+    import dataclasses
+
+    world = World()
+    world.now = datetime(2021, 1, 8, 8, 0)
+    actions = world.desk.on_bar(dataclasses.replace(world.snapshot(), in_session=False))
+    assert actions == [] and world.desk.day is None
+
+
+@pytest.mark.parametrize("command, fields, ok, said", [
+    ("status", {}, True, "[STATUS] AUTOMATIC"),
+    ("resume", {"token": "x"}, False, "[COMMAND] already AUTOMATIC"),
+    ("fly", {}, False, "[COMMAND] unknown command 'fly'; expected resume, manual or status"),
+])
+def test_commands(command, fields, ok, said):
+    world = World()
+    result, actions = world.desk.on_command(command, fields, world.now)
+    assert result is ok and actions[0].text.startswith(said)
