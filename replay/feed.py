@@ -18,10 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from replay import lean_double as ld
-from replay.data_bars import TradeBars
-from replay.data_dense import MinuteGrid
-from replay.data_paths import SecurityType as DataType
-from replay.lean_data import LeanDataReader, chain_dense
+from replay.data import LeanDataReader, MinuteGrid, SecurityType as DataType, TradeBars, chain_dense
 from replay.lean_iv import LeanIvModel
 
 DATA_TYPE = {

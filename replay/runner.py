@@ -17,9 +17,8 @@ from typing import Any, TextIO
 
 from replay import lean_double as ld
 from replay.broker import SimulatedBroker
-from replay.data_errors import DataEvent
+from replay.data import DataEvent, LeanDataReader
 from replay.feed import DATA_TYPE, DayFeed, FeedBuilder, Subscriptions
-from replay.lean_data import LeanDataReader
 from replay.rates import RateCurve
 
 

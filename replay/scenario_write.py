@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from replay import scenario_files as sf
-from replay.data_time import MS_PER_MINUTE
+from replay.data.timestamps import MS_PER_MINUTE
 from replay.scenario_chain import OI_TIME_MS, ChainDay, build_listing, simulate_chain_day, universe_text
 from replay.scenario_model import (
     HOLIDAYS,

@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from replay import scenario_write as sw
-from replay.data_time import MS_PER_MINUTE
+from replay.data.timestamps import MS_PER_MINUTE
 from replay.scenario_chain import ChainDay
 from replay.scenario_model import (
     OPEN_MS,

@@ -12,8 +12,7 @@ import numpy as np
 import pytest
 
 from core.settings import default_parameters, load_settings
-from replay.data_dense import MinuteGrid
-from replay.lean_data import DenseChain, LeanDataReader, OptionChainDay, SecurityType, chain_dense
+from replay.data import DenseChain, LeanDataReader, MinuteGrid, OptionChainDay, SecurityType, chain_dense
 from replay.scenario_chain import model_mid
 from replay.scenario_model import RATE, is_session
 from replay.scenarios import SCENARIOS, ScenarioInfo, scenario_names, write_scenario

@@ -1,7 +1,7 @@
 """Real chains: the analysers on LEAN's sample data (SPXW 2021-01-08, GOOG 2015-12-24), read in place.
 
 The chain at a minute is what a LEAN algorithm would see at that bar's emission time: the latest
-quote bar per side at or before it (replay.data_dense semantics), open interest from that day's file
+quote bar per side at or before it (replay.data.dense semantics), open interest from that day's file
 (SPXW 2021-01-08 has none: NaN), quote age = minutes since the contract's last quote bar.
 
 The sample has no VIX, so each test states the VIX it feeds (a stimulus, like any synthetic input);
@@ -26,9 +26,8 @@ import pytest
 
 from core.market import ChainColumns, ContractSpec, MarketSnapshot, SeriesTracker
 from core.settings import Section9BSettings, load_settings
-from replay.data_dense import MinuteGrid, dense_chain, dense_security
-from replay.data_time import hhmm_ms
-from replay.lean_data import LeanDataReader, SecurityType
+from replay.data import LeanDataReader, MinuteGrid, SecurityType, dense_chain, dense_security
+from replay.data.timestamps import hhmm_ms
 from replay.rates import RateCurve
 from pricing.chain import PricingInputs
 from strategies.section9b import Section9BStrategies

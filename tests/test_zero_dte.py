@@ -161,8 +161,7 @@ def test_real_spxw_friday_chain_gives_listed_legs_at_the_files_prices(lean_data_
     import io
     import zipfile
 
-    from replay.data_paths import SecurityType
-    from replay.lean_data import LeanDataReader, chain_dense
+    from replay.data import LeanDataReader, SecurityType, chain_dense
 
     reader = LeanDataReader(lean_data_dir)
     day = date(2021, 1, 8)
