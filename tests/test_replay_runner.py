@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from replay import lean_double as ld
-from replay.lean_services import DateRules, ObjectStore, ScheduleManager, TimeRules
-from replay.results import max_drawdown_pct, statistics, write_outputs
-from replay.runner import ReplayConfig, run_replay
+from replay.engine import double as ld
+from replay.engine.results import max_drawdown_pct, statistics, write_outputs
+from replay.engine.runner import ReplayConfig, run_replay
+from replay.engine.services import DateRules, ObjectStore, ScheduleManager, TimeRules
 
 ROOT = Path(__file__).resolve().parents[1]
 PINS = Path(__file__).parent / "regression"

@@ -28,7 +28,7 @@ from core.market import ChainColumns, ContractSpec, MarketSnapshot, SeriesTracke
 from core.settings import Section9BSettings, load_settings
 from replay.data import LeanDataReader, MinuteGrid, SecurityType, dense_chain, dense_security
 from replay.data.timestamps import hhmm_ms
-from replay.rates import RateCurve
+from replay.engine.rates import RateCurve
 from pricing.chain import PricingInputs
 from strategies.section9b import Section9BStrategies
 from strategies.verdict import StrategyAnalysis

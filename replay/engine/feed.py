@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from replay import lean_double as ld
 from replay.data import LeanDataReader, MinuteGrid, SecurityType as DataType, TradeBars, chain_dense
-from replay.lean_iv import LeanIvModel
+from replay.engine import double as ld
+from replay.engine.iv import LeanIvModel
 
 DATA_TYPE = {
     ld.SecurityType.EQUITY: DataType.EQUITY, ld.SecurityType.INDEX: DataType.INDEX,
