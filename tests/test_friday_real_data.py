@@ -83,7 +83,7 @@ def test_signal_functions_refuse_what_they_cannot_measure():
     from core.market import Reading
 
     assert not opening_volume_ratio(datetime(2013, 10, 11, 9, 59), time(10, 0), 1e6, [1e6] * 20, 20).available
-    assert opening_volume_ratio(datetime(2013, 10, 11, 10, 0), time(10, 0), 1e6, [1e6] * 4, 20).reason == \
-        "4 earlier sessions with opening volume (need 5)"
+    assert opening_volume_ratio(datetime(2013, 10, 11, 10, 0), time(10, 0), 1e6, [1e6] * 4, 20).reason == (
+        "4 earlier sessions with opening volume (need 5)")
     assert gap_pct(Reading.missing("no close"), Reading(100.0)).reason == "no close"
     assert premarket_move_pct(Reading(101.0), Reading(100.0)).value == pytest.approx(1.0)

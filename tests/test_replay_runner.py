@@ -121,8 +121,8 @@ def test_scheduled_events_fire_once_in_their_minute():
     open_at, close_at = datetime(2021, 1, 8, 9, 30), datetime(2021, 1, 8, 16, 0)
     minute = open_at
     while minute < close_at:
-        nxt = minute.replace(minute=minute.minute + 1) if minute.minute < 59 else \
-            minute.replace(hour=minute.hour + 1, minute=0)
+        nxt = (minute.replace(minute=minute.minute + 1) if minute.minute < 59
+               else minute.replace(hour=minute.hour + 1, minute=0))
         for event in schedule.due(minute, nxt, open_at, close_at):
             event.callback()
         minute = nxt

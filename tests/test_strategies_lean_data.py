@@ -135,8 +135,8 @@ def test_spxw_only_two_strikes_refuses_with_reasons(spxw, lean_data_dir):
     verdicts, opportunities = Section9BStrategies(DEFAULTS).analyze_all_section9b(snap, market)
     reasons = {v.strategy: v.reason for v in verdicts}
     assert opportunities == []
-    assert reasons["Enhanced Butterfly"] == \
-        "At-the-money leg not tradeable: SPXW 2021-01-08 3800P: open interest unknown below 10"
+    assert reasons["Enhanced Butterfly"] == (
+        "At-the-money leg not tradeable: SPXW 2021-01-08 3800P: open interest unknown below 10")
     lenient = Section9BStrategies(NoOpenInterestRule())
     reasons = {v.strategy: v.reason for v in lenient.analyze_all_section9b(snap, market)[0]}
     assert reasons["Enhanced Butterfly"] == "No symmetric listed wings around 3800 on 2021-01-08"
@@ -197,8 +197,8 @@ def test_goog_default_rules(goog, lean_data_dir):
     verdicts = goog_verdicts(goog, DEFAULTS)
     assert verdicts["Enhanced Butterfly"].reason == "Butterfly only on Friday"
     assert verdicts["Batman Spread"].reason == "Batman spreads on Fridays only"
-    assert verdicts["Ratio Spread"].reason == \
-        "At-the-money leg not tradeable: GOOG 2016-01-22 750P: open interest 6 below 10"
+    assert verdicts["Ratio Spread"].reason == (
+        "At-the-money leg not tradeable: GOOG 2016-01-22 750P: open interest 6 below 10")
     assert verdicts["Diagonal Spread"].reason == "IV term structure unavailable: no liquid quotes for 2016-02-05"
     bwb = verdicts["Broken Wing Butterfly"]  # put side broken: GOOG trades below its open
     assert bwb.structure is not None and listed(chain, bwb)

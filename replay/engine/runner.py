@@ -132,8 +132,9 @@ class Replay:
         self.clock = _Clock()
         self.broker = SimulatedBroker(self.clock.quote, config.fee_per_contract, combo_market_allowed=True)
         self.algorithm = ld.start_algorithm(config.parameters, live_mode=False, prepare=self._prepare)
-        self.broker.combo_market_allowed = self.algorithm.brokerage is None or \
-            self.algorithm.brokerage[0] is not ld.BrokerageName.TASTYTRADE
+        self.broker.combo_market_allowed = (
+            self.algorithm.brokerage is None or self.algorithm.brokerage[0] is not ld.BrokerageName.TASTYTRADE
+        )
         self.subs = Subscriptions.from_algorithm(self.algorithm)
         self.builder = FeedBuilder(self.reader, self.algorithm, self.subs)
         _load_history(self.algorithm, self.reader, [self.subs.underlying, *self.subs.indexes])
