@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from replay.lean_data import LeanDataReader, MinuteGrid, SecurityType, chain_dense
+from replay.data import LeanDataReader, MinuteGrid, SecurityType, chain_dense
 
 DAY = dt.date(2015, 12, 24)
 TARGET_S = 2.0

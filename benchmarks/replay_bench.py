@@ -9,7 +9,7 @@ import argparse
 import time
 from pathlib import Path
 
-from replay.runner import ReplayConfig, run_replay
+from replay.engine.runner import ReplayConfig, run_replay
 
 ROOT = Path(__file__).resolve().parents[1]
 BUDGET_SECONDS = 10.0

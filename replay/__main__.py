@@ -7,8 +7,8 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
-from replay.results import statistics, summary_text, write_outputs
-from replay.runner import ReplayConfig, run_replay
+from replay.engine.results import statistics, summary_text, write_outputs
+from replay.engine.runner import ReplayConfig, run_replay
 
 
 def _parser() -> argparse.ArgumentParser:

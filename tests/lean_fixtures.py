@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from replay import lean_double as ld
+from replay.engine import double as ld
 
 
 def spx_contract(algorithm: object, expiry: date, strike: float, right: ld.OptionRight,

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 
-from replay import lean_double as ld
+from replay.engine import double as ld
 from risk.webhook import WebhookAlerter, redact_url
 
 

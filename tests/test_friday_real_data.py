@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from analysis.progressive_friday import gap_pct, opening_volume_ratio, premarket_move_pct
-from replay.runner import ReplayConfig, run_replay
+from replay.engine.runner import ReplayConfig, run_replay
 
 pytestmark = pytest.mark.lean_data
 SPY_WEEK = {"underlying": "SPY", "underlying-type": "equity", "option-ticker": "SPY",

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from replay.data_paths import parse_ymd
-from replay.lean_data import DataEvent, LeanDataReader, MinuteGrid, OptionChainDay, SecurityType, chain_dense
+from replay.data import DataEvent, LeanDataReader, MinuteGrid, OptionChainDay, SecurityType, chain_dense
+from replay.data.paths import parse_ymd
 
 pytestmark = pytest.mark.lean_data
 

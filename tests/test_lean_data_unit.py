@@ -10,13 +10,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from replay.data_csv import parse_members
-from replay.data_dense import MinuteGrid
-from replay.data_errors import LeanDataError
-from replay.data_paths import parse_future_member, parse_option_member, weekdays_without_data
-from replay.data_time import CHICAGO, NEW_YORK, UTC, dst_dates, hhmm_ms, to_new_york_ms
-from replay.data_universe import HEADER
-from replay.lean_data import DataEvent, LeanDataReader, SecurityType, chain_dense
+from replay.data import DataEvent, LeanDataError, LeanDataReader, MinuteGrid, SecurityType, chain_dense
+from replay.data.paths import parse_future_member, parse_option_member, weekdays_without_data
+from replay.data.timestamps import CHICAGO, NEW_YORK, UTC, dst_dates, hhmm_ms, to_new_york_ms
+from replay.data.universe import HEADER
+from replay.data.zip_csv import parse_members
 
 D = dt.date(2015, 12, 24)
 OPT_DIR = "option/usa/minute/abc"

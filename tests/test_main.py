@@ -11,7 +11,7 @@ from core.market import ContractSpec
 from core.orders import OrderIntent, OrderLeg
 from core.params import SettingsError
 from desk.interface import EntryPurpose, SendOrder
-from replay import lean_double as ld
+from replay.engine import double as ld
 from risk.manual_mode import AutomationState
 from tests.lean_fixtures import bar_slice, spx_contract
 
@@ -381,7 +381,7 @@ def test_a_live_restart_restores_manual_mode_before_any_order(tmp_path, monkeypa
 
 def test_a_corrupt_live_record_starts_manual(tmp_path, monkeypatch):
     from desk.interface import manual_mode_key
-    from replay.lean_services import ObjectStore
+    from replay.engine.services import ObjectStore
 
     ObjectStore(tmp_path).save(manual_mode_key(True), "{broken")
     algo = _live(tmp_path, monkeypatch)

@@ -5,8 +5,8 @@ from datetime import date, datetime
 
 import pytest
 
-from replay import lean_double as ld
-from replay.broker import SimulatedBroker
+from replay.engine import double as ld
+from replay.engine.broker import SimulatedBroker
 
 EXPIRY = date(2021, 1, 8)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from replay import lean_double as ld
-from replay.lean_services import DateRules, ObjectStore, ScheduleManager, TimeRules
-from replay.results import max_drawdown_pct, statistics, write_outputs
-from replay.runner import ReplayConfig, run_replay
+from replay.engine import double as ld
+from replay.engine.results import max_drawdown_pct, statistics, write_outputs
+from replay.engine.runner import ReplayConfig, run_replay
+from replay.engine.services import DateRules, ObjectStore, ScheduleManager, TimeRules
 
 ROOT = Path(__file__).resolve().parents[1]
 PINS = Path(__file__).parent / "regression"
@@ -121,8 +121,8 @@ def test_scheduled_events_fire_once_in_their_minute():
     open_at, close_at = datetime(2021, 1, 8, 9, 30), datetime(2021, 1, 8, 16, 0)
     minute = open_at
     while minute < close_at:
-        nxt = minute.replace(minute=minute.minute + 1) if minute.minute < 59 else \
-            minute.replace(hour=minute.hour + 1, minute=0)
+        nxt = (minute.replace(minute=minute.minute + 1) if minute.minute < 59
+               else minute.replace(hour=minute.hour + 1, minute=0))
         for event in schedule.due(minute, nxt, open_at, close_at):
             event.callback()
         minute = nxt

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from replay.results import statistics
-from replay.runner import ReplayConfig, run_replay
+from replay.engine.results import statistics
+from replay.engine.runner import ReplayConfig, run_replay
 from replay.scenarios import write_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +54,7 @@ def _attempt_daily_spread(algo, at=(11, 0)):
 
 
 def test_vix_spike_switches_to_manual_mode(tmp_path):
-    from replay.runner import Replay
+    from replay.engine.runner import Replay
 
     info = write_scenario("vix-spike", tmp_path)
     isolate = {"manual-portfolio-delta-limit": "1000000", "greeks-breaches-for-manual": "5"}  # VIX alone
@@ -120,7 +120,7 @@ def test_a_combo_through_the_gate_fills_exits_and_balances_end_to_end(tmp_path):
     prices, followed by the trade book and closed by its 0DTE time exit, fees charged; the books
     balance to the cent."""
     from core.orders import OrderIntent, OrderLeg
-    from replay.runner import Replay
+    from replay.engine.runner import Replay
 
     info = write_scenario("quiet-week", tmp_path)
     replay = Replay(ReplayConfig(tmp_path, {**info.parameters, "end-date": "2021-08-09"}, fee_per_contract=1.0))

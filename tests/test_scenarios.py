@@ -12,11 +12,10 @@ import numpy as np
 import pytest
 
 from core.settings import default_parameters, load_settings
-from replay.data_dense import MinuteGrid
-from replay.lean_data import DenseChain, LeanDataReader, OptionChainDay, SecurityType, chain_dense
-from replay.scenario_chain import model_mid
-from replay.scenario_model import RATE, is_session
+from replay.data import DenseChain, LeanDataReader, MinuteGrid, OptionChainDay, SecurityType, chain_dense
 from replay.scenarios import SCENARIOS, ScenarioInfo, scenario_names, write_scenario
+from replay.scenarios.chain import model_mid
+from replay.scenarios.model import RATE, is_session
 
 NAMES = ["quiet-week", "friday-move", "vix-spike", "gap-friday"]
 IDX, OPT = SecurityType.INDEX, SecurityType.INDEX_OPTION

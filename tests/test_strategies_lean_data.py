@@ -1,7 +1,7 @@
 """Real chains: the analysers on LEAN's sample data (SPXW 2021-01-08, GOOG 2015-12-24), read in place.
 
 The chain at a minute is what a LEAN algorithm would see at that bar's emission time: the latest
-quote bar per side at or before it (replay.data_dense semantics), open interest from that day's file
+quote bar per side at or before it (replay.data.dense semantics), open interest from that day's file
 (SPXW 2021-01-08 has none: NaN), quote age = minutes since the contract's last quote bar.
 
 The sample has no VIX, so each test states the VIX it feeds (a stimulus, like any synthetic input);
@@ -26,10 +26,9 @@ import pytest
 
 from core.market import ChainColumns, ContractSpec, MarketSnapshot, SeriesTracker
 from core.settings import Section9BSettings, load_settings
-from replay.data_dense import MinuteGrid, dense_chain, dense_security
-from replay.data_time import hhmm_ms
-from replay.lean_data import LeanDataReader, SecurityType
-from replay.rates import RateCurve
+from replay.data import LeanDataReader, MinuteGrid, SecurityType, dense_chain, dense_security
+from replay.data.timestamps import hhmm_ms
+from replay.engine.rates import RateCurve
 from pricing.chain import PricingInputs
 from strategies.section9b import Section9BStrategies
 from strategies.verdict import StrategyAnalysis
@@ -136,8 +135,8 @@ def test_spxw_only_two_strikes_refuses_with_reasons(spxw, lean_data_dir):
     verdicts, opportunities = Section9BStrategies(DEFAULTS).analyze_all_section9b(snap, market)
     reasons = {v.strategy: v.reason for v in verdicts}
     assert opportunities == []
-    assert reasons["Enhanced Butterfly"] == \
-        "At-the-money leg not tradeable: SPXW 2021-01-08 3800P: open interest unknown below 10"
+    assert reasons["Enhanced Butterfly"] == (
+        "At-the-money leg not tradeable: SPXW 2021-01-08 3800P: open interest unknown below 10")
     lenient = Section9BStrategies(NoOpenInterestRule())
     reasons = {v.strategy: v.reason for v in lenient.analyze_all_section9b(snap, market)[0]}
     assert reasons["Enhanced Butterfly"] == "No symmetric listed wings around 3800 on 2021-01-08"
@@ -198,8 +197,8 @@ def test_goog_default_rules(goog, lean_data_dir):
     verdicts = goog_verdicts(goog, DEFAULTS)
     assert verdicts["Enhanced Butterfly"].reason == "Butterfly only on Friday"
     assert verdicts["Batman Spread"].reason == "Batman spreads on Fridays only"
-    assert verdicts["Ratio Spread"].reason == \
-        "At-the-money leg not tradeable: GOOG 2016-01-22 750P: open interest 6 below 10"
+    assert verdicts["Ratio Spread"].reason == (
+        "At-the-money leg not tradeable: GOOG 2016-01-22 750P: open interest 6 below 10")
     assert verdicts["Diagonal Spread"].reason == "IV term structure unavailable: no liquid quotes for 2016-02-05"
     bwb = verdicts["Broken Wing Butterfly"]  # put side broken: GOOG trades below its open
     assert bwb.structure is not None and listed(chain, bwb)

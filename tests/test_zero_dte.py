@@ -102,8 +102,8 @@ def test_not_on_a_thursday():
 
 
 def test_the_replay_enters_manages_and_reports_a_0dte_condor(tmp_path):
-    from replay.results import statistics
-    from replay.runner import ReplayConfig, run_replay
+    from replay.engine.results import statistics
+    from replay.engine.runner import ReplayConfig, run_replay
     from replay.scenarios import write_scenario
 
     info = write_scenario("gap-friday", tmp_path)
@@ -118,7 +118,7 @@ def test_the_replay_enters_manages_and_reports_a_0dte_condor(tmp_path):
 
 
 def test_in_manual_mode_the_0dte_trade_is_only_suggested(tmp_path):
-    from replay.runner import ReplayConfig, run_replay
+    from replay.engine.runner import ReplayConfig, run_replay
     from replay.scenarios import write_scenario
 
     info = write_scenario("gap-friday", tmp_path)
@@ -131,7 +131,7 @@ def test_in_manual_mode_the_0dte_trade_is_only_suggested(tmp_path):
 
 
 def test_a_stream_move_signal_runs_the_entry_check_between_bars(monkeypatch):
-    from replay import lean_double as ld
+    from replay.engine import double as ld
     from streaming import TastytradeWebSocket, ZeroDteMove
 
     monkeypatch.setenv("TASTYTRADE_REFRESH_TOKEN", "r")
@@ -161,8 +161,7 @@ def test_real_spxw_friday_chain_gives_listed_legs_at_the_files_prices(lean_data_
     import io
     import zipfile
 
-    from replay.data_paths import SecurityType
-    from replay.lean_data import LeanDataReader, chain_dense
+    from replay.data import LeanDataReader, SecurityType, chain_dense
 
     reader = LeanDataReader(lean_data_dir)
     day = date(2021, 1, 8)

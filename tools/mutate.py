@@ -75,6 +75,10 @@ def _protected(tree: ast.Module) -> set[int]:
     return keep
 
 
+def _changed(value: bool | int | float) -> bool | int | float:
+    return (not value) if isinstance(value, bool) else value + 1
+
+
 def _is_state_target(target: ast.expr) -> bool:
     return isinstance(target, (ast.Attribute, ast.Subscript)) or (
         isinstance(target, ast.Tuple) and any(isinstance(e, (ast.Attribute, ast.Subscript)) for e in target.elts))
@@ -95,10 +99,8 @@ def _sites(tree: ast.Module) -> list[tuple[ast.AST, str, str]]:
             sites.append((node, "boolop", "and -> or" if isinstance(node.op, ast.And) else "or -> and"))
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             sites.append((node, "not", "not x -> x"))
-        elif isinstance(node, ast.Constant) and type(node.value) in (bool, int, float):
-            value = node.value
-            new = (not value) if isinstance(value, bool) else value + 1
-            sites.append((node, "constant", f"{value!r} -> {new!r}"))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, (bool, int, float)):
+            sites.append((node, "constant", f"{node.value!r} -> {_changed(node.value)!r}"))
         elif isinstance(node, (ast.Assign, ast.AugAssign)) and (
                 any(_is_state_target(t) for t in node.targets) if isinstance(node, ast.Assign)
                 else _is_state_target(node.target)):
@@ -112,7 +114,7 @@ class _Apply(ast.NodeTransformer):
     def __init__(self, target: ast.AST, operator: str) -> None:
         self.target, self.operator = target, operator
 
-    def visit(self, node: ast.AST) -> ast.AST:  # type: ignore[override]
+    def visit(self, node: ast.AST) -> ast.AST:
         if node is not self.target:
             return super().visit(node)
         op = self.operator
@@ -127,8 +129,8 @@ class _Apply(ast.NodeTransformer):
             assert isinstance(node, ast.UnaryOp)
             return node.operand
         elif op == "constant":
-            assert isinstance(node, ast.Constant)
-            node.value = (not node.value) if isinstance(node.value, bool) else node.value + 1
+            assert isinstance(node, ast.Constant) and isinstance(node.value, (bool, int, float))
+            node.value = _changed(node.value)
         elif op == "drop":
             return ast.Pass()
         elif op == "minmax":

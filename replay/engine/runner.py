@@ -4,7 +4,8 @@ For each trading day in the window (the underlying's market hours decide), the r
 day's files, then for every regular-session minute: moves the clock, lets resting orders fill
 against the minute's quotes, fires due scheduled events, and delivers the slice to ``on_data``.
 After the close, options expiring that day are settled. Only one day of data is in memory at a time.
-LEAN stays the reference engine: see :mod:`replay.broker` and :mod:`replay.feed` for what is modelled.
+LEAN stays the reference engine: see :mod:`replay.engine.broker` and :mod:`replay.engine.feed` for
+what is modelled.
 """
 from __future__ import annotations
 
@@ -15,12 +16,11 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
-from replay import lean_double as ld
-from replay.broker import SimulatedBroker
-from replay.data_errors import DataEvent
-from replay.feed import DATA_TYPE, DayFeed, FeedBuilder, Subscriptions
-from replay.lean_data import LeanDataReader
-from replay.rates import RateCurve
+from replay.data import DataEvent, LeanDataReader
+from replay.engine import double as ld
+from replay.engine.broker import SimulatedBroker
+from replay.engine.feed import DATA_TYPE, DayFeed, FeedBuilder, Subscriptions
+from replay.engine.rates import RateCurve
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,8 +132,9 @@ class Replay:
         self.clock = _Clock()
         self.broker = SimulatedBroker(self.clock.quote, config.fee_per_contract, combo_market_allowed=True)
         self.algorithm = ld.start_algorithm(config.parameters, live_mode=False, prepare=self._prepare)
-        self.broker.combo_market_allowed = self.algorithm.brokerage is None or \
-            self.algorithm.brokerage[0] is not ld.BrokerageName.TASTYTRADE
+        self.broker.combo_market_allowed = (
+            self.algorithm.brokerage is None or self.algorithm.brokerage[0] is not ld.BrokerageName.TASTYTRADE
+        )
         self.subs = Subscriptions.from_algorithm(self.algorithm)
         self.builder = FeedBuilder(self.reader, self.algorithm, self.subs)
         _load_history(self.algorithm, self.reader, [self.subs.underlying, *self.subs.indexes])

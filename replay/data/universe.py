@@ -24,9 +24,9 @@ from typing import Self
 import numpy as np
 import numpy.typing as npt
 
-from replay.data_csv import FloatArray
-from replay.data_errors import DataLog, LeanDataError
-from replay.data_paths import SecurityType, universe_path
+from replay.data.zip_csv import FloatArray
+from replay.data.errors import DataLog, LeanDataError
+from replay.data.paths import SecurityType, universe_path
 
 HEADER = "#expiry,strike,right,open,high,low,close,volume,open_interest,implied_volatility,delta,gamma,vega,theta,rho"
 _NCOLS = 15

@@ -2,7 +2,7 @@
 
 Time convention (all minute types): ``times`` is the bar START in int64 milliseconds since midnight
 New York of the file's date, exactly as LEAN stamps bars in its files (after the time-zone conversion
-of :mod:`replay.data_time`). LEAN *emits* a minute bar at its end, ``times + 60000``: the 09:30 bar is
+of :mod:`replay.data.timestamps`). LEAN *emits* a minute bar at its end, ``times + 60000``: the 09:30 bar is
 what an algorithm sees at 09:31. ``end_times`` gives that. Prices are unscaled floats (dollars, or
 index points for indexes); sizes, volumes and open interest are int64 counts (shares/contracts).
 """
@@ -16,9 +16,9 @@ from typing import Any, Self, cast
 import numpy as np
 import numpy.typing as npt
 
-from replay.data_csv import FloatArray, Int64Array, ParsedMembers, parse_zip
-from replay.data_errors import LeanDataError
-from replay.data_time import MS_PER_MINUTE, to_new_york_ms
+from replay.data.zip_csv import FloatArray, Int64Array, ParsedMembers, parse_zip
+from replay.data.errors import LeanDataError
+from replay.data.timestamps import MS_PER_MINUTE, to_new_york_ms
 
 TRADE_COLS = 6  # ms, open, high, low, close, volume
 QUOTE_COLS = 11  # ms, bid o/h/l/c, bid size, ask o/h/l/c, ask size

@@ -17,12 +17,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from replay import lean_double as ld
-from replay.data_bars import TradeBars
-from replay.data_dense import MinuteGrid
-from replay.data_paths import SecurityType as DataType
-from replay.lean_data import LeanDataReader, chain_dense
-from replay.lean_iv import LeanIvModel
+from replay.data import LeanDataReader, MinuteGrid, SecurityType as DataType, TradeBars, chain_dense
+from replay.engine import double as ld
+from replay.engine.iv import LeanIvModel
 
 DATA_TYPE = {
     ld.SecurityType.EQUITY: DataType.EQUITY, ld.SecurityType.INDEX: DataType.INDEX,

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from replay.data_bars import OpenInterest, QuoteBars, TradeBars
-from replay.data_chain import ChainSeries
-from replay.data_csv import FloatArray, Int64Array
-from replay.data_time import MS_PER_DAY, MS_PER_MINUTE, hhmm_ms
+from replay.data.bars import OpenInterest, QuoteBars, TradeBars
+from replay.data.chain import ChainSeries
+from replay.data.zip_csv import FloatArray, Int64Array
+from replay.data.timestamps import MS_PER_DAY, MS_PER_MINUTE, hhmm_ms
 
 BoolArray = npt.NDArray[np.bool_]
 _T0 = -2 * MS_PER_DAY  # time keys are shifted by this so negative (UTC-day futures) times sort too

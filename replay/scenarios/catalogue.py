@@ -14,8 +14,8 @@ name              week of     what it exercises
                               VIX9D/VIX ~1.09, put/call ~1.7 (Progressive Friday territory)
 ================  ==========  ========================================================================
 
-Model (parameters: the constants of :mod:`replay.scenario_model` and :mod:`replay.scenario_chain`
-plus each scenario's :class:`~replay.scenario_model.DayPlan` values below): SPX is GBM at minute steps
+Model (parameters: the constants of :mod:`replay.scenarios.model` and :mod:`replay.scenarios.chain`
+plus each scenario's :class:`~replay.scenarios.model.DayPlan` values below): SPX is GBM at minute steps
 (realised vol 0.8 x VIX, U-shaped intraday) with per-day overlays (opening gap vs the previous close,
 Brownian-bridge waypoints for planned moves, opening-volume multiplier); VIX is ``vix_mean x exp(X)``
 with X a mean-reverting log deviation driven by SPX returns (beta -5); VIX9D = VIX x a term ratio;
@@ -23,7 +23,7 @@ SPXW quotes are Black-Scholes mids (rate 0.25%, no dividend, t to 16:00 expiry /
 surface built from VIX9D/VIX, with a tick-rounded bid/ask; trades Poisson, puts scaled by the day's
 put/call factor; ES is SPX plus carry in the session and a Brownian bridge overnight.
 
-Files (a LEAN data root; see :mod:`replay.scenario_write` for time zones and scales):
+Files (a LEAN data root; see :mod:`replay.scenarios.write` for time zones and scales):
 
 * ``index/usa/minute/spx`` for the week and the 20 sessions before it (opening-volume baseline),
   ``index/usa/minute/{vix,vix9d}`` for the week and the session before, ``index/usa/daily/{spx,vix,
@@ -51,10 +51,10 @@ from pathlib import Path
 
 import numpy as np
 
-from replay import scenario_write as sw
-from replay.data_time import MS_PER_MINUTE
-from replay.scenario_chain import ChainDay
-from replay.scenario_model import (
+from replay.data.timestamps import MS_PER_MINUTE
+from replay.scenarios import write as sw
+from replay.scenarios.chain import ChainDay
+from replay.scenarios.model import (
     OPEN_MS,
     OPENING_MINUTES,
     DayPlan,

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from replay.lean_double import OrderEvent, OrderStatus, OrderTicket, OptionRight, SecurityType, Symbol
+from replay.engine.double import OrderEvent, OrderStatus, OrderTicket, OptionRight, SecurityType, Symbol
 
 QuoteLookup = Callable[[Symbol], "tuple[float, float, float] | None"]
 TRADABLE = {SecurityType.EQUITY, SecurityType.OPTION, SecurityType.INDEX_OPTION, SecurityType.FUTURE}

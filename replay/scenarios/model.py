@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from replay.data_time import MS_PER_MINUTE, UTC, hhmm_ms, to_new_york_ms
+from replay.data.timestamps import MS_PER_MINUTE, UTC, hhmm_ms, to_new_york_ms
 
 FloatArray = npt.NDArray[np.float64]
 Int64Array = npt.NDArray[np.int64]

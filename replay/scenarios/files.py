@@ -5,7 +5,7 @@ compare two writes), so every zip member gets a fixed timestamp and permission b
 written in a fixed order, and numbers are formatted with fixed rules (integers for the x10000 price
 columns, ``%.2f`` for unscaled index and futures prices, fixed decimals in universe files).
 
-Layout and names follow LEAN (see :mod:`replay.data_paths`, which reads them back):
+Layout and names follow LEAN (see :mod:`replay.data.paths`, which reads them back):
 
 * ``<type>/<market>/minute/<ticker>/<YYYYMMDD>_<tick>[_european].zip`` with members
   ``<YYYYMMDD>_<ticker>_minute_<tick>.csv`` (index), ``..._<tick>_<YYYYMM>.csv`` (futures) or
@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from replay.data_paths import ymd
+from replay.data.paths import ymd
 
 #: Timestamp of every zip member (the zip format's epoch): file bytes must not depend on the clock.
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)

@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from replay.data_errors import LeanDataError
+from replay.data.errors import LeanDataError
 
 FloatArray = npt.NDArray[np.float64]
 Int64Array = npt.NDArray[np.int64]

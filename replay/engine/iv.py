@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from replay import lean_double as ld
+from replay.engine import double as ld
 from pricing.american import american_implied_volatility
 from pricing.expiry import year_fraction_to_expiry
 from pricing.black_scholes import implied_volatility

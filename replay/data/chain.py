@@ -1,11 +1,11 @@
 """Whole-chain day readers: every option (or future) contract of one underlying on one day.
 
 A chain day zip holds one CSV per contract; the contract is encoded only in the member name. We read
-each tick type (quote, trade, open interest) in one pass (see :mod:`replay.data_csv`), build one
+each tick type (quote, trade, open interest) in one pass (see :mod:`replay.data.zip_csv`), build one
 contract table shared by all three, and keep the rows in *long* format sorted by (contract, time)
 with CSR-style ``offsets`` so contract ``i``'s rows are ``offsets[i]:offsets[i+1]``. Dense
 contract x minute arrays for a minute-by-minute runner are derived from this in
-:mod:`replay.data_dense`.
+:mod:`replay.data.dense`.
 
 The contract table is the union over the tick types present (GOOG 2015-12-24: 2,192 quoted contracts,
 241 traded, 2,058 with open interest; every traded/OI contract is also quoted). Quirk: SPXW 2021-01-04
@@ -22,10 +22,10 @@ from typing import Callable, Generic, Hashable, Mapping, Sequence, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from replay.data_bars import NCOLS, NULLABLE, OpenInterest, QuoteBars, TradeBars, bars_from_values
-from replay.data_csv import Int64Array, ParsedMembers, parse_zip
-from replay.data_errors import LeanDataError
-from replay.data_paths import STRIKE_SCALE, FutureMember, OptionMember, parse_future_member, parse_option_member
+from replay.data.bars import NCOLS, NULLABLE, OpenInterest, QuoteBars, TradeBars, bars_from_values
+from replay.data.zip_csv import Int64Array, ParsedMembers, parse_zip
+from replay.data.errors import LeanDataError
+from replay.data.paths import STRIKE_SCALE, FutureMember, OptionMember, parse_future_member, parse_option_member
 
 T = TypeVar("T", TradeBars, QuoteBars, OpenInterest)
 Int32Array = npt.NDArray[np.int32]

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from replay.runner import ReplayRun
+from replay.engine.runner import ReplayRun
 
 HALT_MARKS = ("[CRITICAL] MANUAL MODE ACTIVATED", "[CRITICAL] REDUCE-ONLY MODE ACTIVATED")
 

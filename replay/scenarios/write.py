@@ -1,7 +1,7 @@
 """Writers of the scenario files: index, ETF, option chain, E-mini and reference files.
 
-Each writer takes the simulated sessions (:mod:`replay.scenario_model`, :mod:`replay.scenario_chain`)
-and lays them out as LEAN does (:mod:`replay.scenario_files`); a :class:`Sink` counts files and bytes.
+Each writer takes the simulated sessions (:mod:`replay.scenarios.model`, :mod:`replay.scenarios.chain`)
+and lays them out as LEAN does (:mod:`replay.scenarios.files`); a :class:`Sink` counts files and bytes.
 Times: SPX and VIX files in America/Chicago (LEAN's data time zone for them), VIX9D, SPY and SPXW in
 New York, ES on UTC days. Prices: index and futures unscaled, equity and options x10000.
 """
@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from replay import scenario_files as sf
-from replay.data_time import MS_PER_MINUTE
-from replay.scenario_chain import OI_TIME_MS, ChainDay, build_listing, simulate_chain_day, universe_text
-from replay.scenario_model import (
+from replay.data.timestamps import MS_PER_MINUTE
+from replay.scenarios import files as sf
+from replay.scenarios.chain import OI_TIME_MS, ChainDay, build_listing, simulate_chain_day, universe_text
+from replay.scenarios.model import (
     HOLIDAYS,
     ES_BACK_SHARE,
     ES_TICK,

@@ -1,7 +1,7 @@
 """Reference data from the LEAN data folder: market hours (time zones, sessions) and symbol properties.
 
 * ``market-hours/market-hours-database.json``: the *data* time zone decides how file times are read
-  (SPX index files are in Chicago time, ES futures in UTC, see :mod:`replay.data_time`); the regular
+  (SPX index files are in Chicago time, ES futures in UTC, see :mod:`replay.data.timestamps`); the regular
   session, holidays and early closes give the minute grid of a day (2015-12-24 closes at 13:00).
 * ``symbol-properties/symbol-properties-database.csv``: contract multiplier (100 for equity and
   SPX/SPXW index options, 50 for ES).
@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from replay.data_paths import DEFAULT_MARKET, SecurityType
-from replay.data_time import CHICAGO, NEW_YORK, UTC, supported_zone, to_new_york_ms
+from replay.data.paths import DEFAULT_MARKET, SecurityType
+from replay.data.timestamps import CHICAGO, NEW_YORK, UTC, supported_zone, to_new_york_ms
 
 DEFAULT_DATA_ZONE: dict[SecurityType, str] = {
     SecurityType.EQUITY: NEW_YORK,

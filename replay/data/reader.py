@@ -3,7 +3,7 @@
 Entry point: :class:`LeanDataReader` over a LEAN ``data`` folder. It reads one (security, day) at a
 time, so memory stays bounded by one day (a full GOOG chain day is ~50 MB of dense arrays).
 
-Conventions (details in the ``replay.data_*`` modules):
+Conventions (details in the other modules of :mod:`replay.data`):
 
 * Times: int64 ms since midnight New York of the file's date, bar START as in the files; a minute bar
   is emitted by LEAN at start + 60000 (``end_times``). SPX index files (Chicago time) and ES futures
@@ -20,20 +20,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from replay.data_bars import DailyBars, OpenInterest, QuoteBars, TradeBars, read_daily_bars, read_single_minute
-from replay.data_chain import (
-    ChainSeries,
-    FutureChainDay,
-    FutureContracts,
-    OptionChainDay,
-    OptionContracts,
-    read_future_chain,
-    read_option_chain,
-)
-from replay.data_dense import DenseChain, MinuteGrid, dense_chain, dense_security
-from replay.data_errors import DataEvent, DataLog, LeanDataError
-from replay.data_market import contract_multiplier, data_time_zone, market_hours
-from replay.data_paths import (
+from replay.data.bars import DailyBars, QuoteBars, TradeBars, read_daily_bars, read_single_minute
+from replay.data.chain import FutureChainDay, OptionChainDay, read_future_chain, read_option_chain
+from replay.data.dense import DenseChain, MinuteGrid, dense_chain, dense_security
+from replay.data.errors import DataEvent, DataLog
+from replay.data.market import contract_multiplier, data_time_zone, market_hours
+from replay.data.paths import (
     PRICE_SCALE,
     TICK_TYPES,
     SecurityType,
@@ -45,16 +37,8 @@ from replay.data_paths import (
     option_underlying,
     resolve_minute_zip,
     universe_path,
-    weekdays_without_data,
 )
-from replay.data_universe import OptionUniverse, UnderlyingRow, chain_from_universe, read_option_universe
-
-__all__ = [
-    "ChainSeries", "DailyBars", "DataEvent", "DataLog", "DenseChain", "FutureChainDay", "FutureContracts",
-    "LeanDataError", "LeanDataReader", "MinuteDay", "MinuteGrid", "OpenInterest", "OptionChainDay",
-    "OptionContracts", "OptionUniverse", "QuoteBars", "SecurityType", "TradeBars", "UnderlyingRow",
-    "dense_chain", "dense_security", "option_underlying", "weekdays_without_data",
-]  # fmt: skip
+from replay.data.universe import OptionUniverse, chain_from_universe, read_option_universe
 
 _DEFAULT_TICKS: dict[SecurityType, tuple[TickType, ...]] = {
     SecurityType.EQUITY: ("trade", "quote"),
@@ -231,5 +215,3 @@ def chain_dense(
     grid = grid or MinuteGrid.regular()
     return dense_chain(len(chain.contracts), grid, chain.quotes, chain.trades, chain.open_interest, session_only)
 
-
-__all__ += ["chain_dense"]

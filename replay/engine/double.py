@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from replay.lean_services import DateRules, Notify, ObjectStore, ScheduleManager, TimeRules
+from replay.engine.services import DateRules, Notify, ObjectStore, ScheduleManager, TimeRules
 
 
 class NotImplementedInDouble(NotImplementedError):
@@ -697,7 +697,7 @@ EXPORTS = [
 
 def install() -> types.ModuleType:
     """Register ``AlgorithmImports`` (the double) in ``sys.modules`` and return it."""
-    module = types.ModuleType("AlgorithmImports", "LEAN double (replay/lean_double.py)")
+    module = types.ModuleType("AlgorithmImports", "LEAN double (replay/engine/double.py)")
     namespace = globals()
     for name in EXPORTS:
         setattr(module, name, namespace[name])

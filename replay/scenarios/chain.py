@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from replay.scenario_model import (
+from replay.scenarios.model import (
     MINUTES_PER_YEAR,
     POINTS,
     RATE,
