@@ -112,25 +112,47 @@ class FridayInputs:
 
 @dataclasses.dataclass(frozen=True)
 class FridayAnalysis:
+    """One scored Friday. ``is_progressive`` needs the score *and* the evidence: at least
+    ``min_signals`` of the six signals measured (a score resting on one signal proves nothing)."""
+
     time: datetime
     score: float
     is_progressive: bool
     confidence: str
     signals: tuple[Signal, ...]
+    min_signals: int = 0
 
     def available_signals(self) -> list[str]:
         return [s.name for s in self.signals if s.available]
 
-    def render(self) -> str:
-        """The spec's log block (only values that were measured are printed as numbers)."""
+    def unavailable_signals(self) -> list[str]:
+        return [s.name for s in self.signals if not s.available]
+
+    @property
+    def has_evidence(self) -> bool:
+        return len(self.available_signals()) >= self.min_signals
+
+    def headline(self) -> str:
+        if self.is_progressive:
+            return "PROGRESSIVE FRIDAY DETECTED!"
+        if not self.has_evidence:
+            return (f"FRIDAY PATTERN (not progressive: {len(self.available_signals())}/{len(self.signals)} "
+                    f"signals measured, {self.min_signals} needed)")
+        return "FRIDAY PATTERN (not progressive)"
+
+    def render(self, params: ZeroDteParameters | None = None) -> str:
+        """The spec's log block (only values that were measured are printed as numbers), with the
+        recommendation the 0DTE parameters in force (``params``) carry out."""
         by_name = {s.name: s for s in self.signals}
-        return "\n".join([
+        missing = self.unavailable_signals()
+        lines = [
             "========================================",
-            "PROGRESSIVE FRIDAY DETECTED!" if self.is_progressive else "FRIDAY PATTERN (not progressive)",
+            self.headline(),
             "========================================",
             f"Score: {self.score:g}/10",
             f"Confidence: {self.confidence}",
-            f"Signals measured: {len(self.available_signals())}/{len(self.signals)}",
+            f"Signals measured: {len(self.available_signals())}/{len(self.signals)}"
+            + (f" (unavailable: {', '.join(missing)})" if missing else ""),
             "Signals:",
             f"- Gap: {by_name['gap'].reading.describe(unit='%')} ({by_name['gap'].points:+d})",
             f"- Volume: {by_name['volume'].reading.describe(unit='x average')} ({by_name['volume'].points:+d})",
@@ -138,8 +160,23 @@ class FridayAnalysis:
             f"- P/C Ratio: {by_name['pc_ratio'].reading.describe()} ({by_name['pc_ratio'].points:+d})",
             f"- Breadth: {by_name['breadth'].reading.describe()} ({by_name['breadth'].points:+d}, half weight)",
             f"- Momentum: {by_name['momentum'].reading.describe(unit='%')} ({by_name['momentum'].points:+d}, half weight)",
-            "========================================",
-        ])
+        ]
+        if params is not None:
+            lines += ["", *recommendation(self.is_progressive, params)]
+        return "\n".join([*lines, "========================================"])
+
+
+def recommendation(progressive: bool, params: ZeroDteParameters) -> list[str]:
+    """The spec's RECOMMENDATION lines, with the values of the parameters in force."""
+    change = (params.position_multiplier - 1.0) * 100.0
+    size = (f"Increase position size by {change:.0f}%" if change > 0 else
+            f"Reduce position size by {-change:.0f}%" if change < 0 else "Normal position size")
+    return [f"RECOMMENDATION: {'Enhanced' if progressive else 'Normal'} 0DTE opportunity",
+            f"- {size}",
+            f"- {'Tighten stop loss' if progressive else 'Stop loss'} to {params.stop_loss_multiplier:g}x credit",
+            f"- Target {params.profit_target * 100:.0f}% of credit received",
+            f"- Entries {params.entry_start:%H:%M}-{params.entry_end:%H:%M}, up to {params.max_contracts} contracts, "
+            f"minimum credit {params.min_credit:g} (SPY scale)"]
 
 
 class ProgressiveFridayAnalysis:
@@ -220,7 +257,9 @@ class ProgressiveFridayAnalysis:
         score = self.score_progressive_setup(signals)
         s = self.settings
         confidence = "HIGH" if score >= s.high_confidence else "MEDIUM" if score >= s.progressive_threshold else "LOW"
-        return FridayAnalysis(now, score, score >= s.progressive_threshold, confidence, signals)
+        measured = sum(1 for signal in signals if signal.available)
+        progressive = score >= s.progressive_threshold and measured >= s.min_signals
+        return FridayAnalysis(now, score, progressive, confidence, signals, s.min_signals)
 
     def get_enhanced_0dte_parameters(self, is_progressive: bool) -> ZeroDteParameters:
         return self.settings.zero_dte(is_progressive)

@@ -225,7 +225,11 @@ class FridaySettings:
     momentum_extreme_pct: float = param(
         "friday-momentum-extreme-pct", 1.0, "|Pre-market move| above this %: fade (-1, half weight)", positive)
     decision_time: time = param(
-        "friday-decision-time", time(10, 30), "When the day's analysis is recorded with its reference trade (NY)")
+        "friday-decision-time", time(10, 30),
+        "When the day's reading is taken, held for the day and recorded with its reference trade (NY)")
+    min_signals: int = param(
+        "friday-min-signals", 4, "Signals (of 6) that must be measured before a Friday can be progressive",
+        in_range(0, 6))
     outcome_short_delta: float = param(
         "friday-outcome-short-delta", 0.20, "Reference 0DTE condor: |delta| of the short strikes", fraction)
     outcome_wing_pct: float = param(

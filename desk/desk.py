@@ -202,9 +202,7 @@ class Desk:
             self.outbox.add(Plot(chart, f"Beta-weighted delta ({reference} shares)", book.beta_weighted_delta.value))
 
     def _run_zero_dte(self, market: MarketSnapshot, pricing: PricingInputs | None) -> None:
-        progressive = self.friday.is_progressive
-        params = self.friday.analysis.get_enhanced_0dte_parameters(progressive)
-        self.trading.run_zero_dte(market, pricing, progressive, params)
+        self.trading.run_zero_dte(market, pricing, self.friday.is_progressive, self.friday.parameters())
 
     # --- orders -----------------------------------------------------------------------------------
 

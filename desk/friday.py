@@ -16,7 +16,7 @@ from analysis import progressive_friday as signals
 from analysis.friday_outcome import FridayRecord, ReferenceCondor, reference_condor, summarize
 from analysis.progressive_friday import FridayAnalysis, FridayInputs, ProgressiveFridayAnalysis
 from core.market import MarketSnapshot, Series
-from core.settings import FridaySettings
+from core.settings import FridaySettings, ZeroDteParameters
 from desk.interface import MarketHistory, Outbox, SaveRecord, friday_history_key
 from pricing.chain import PricingInputs
 
@@ -70,9 +70,13 @@ class FridayDesk:
         self._option_volume["call"] += call_volume
         self._option_volume["put"] += put_volume
 
-    def run(self, market: MarketSnapshot, pricing: PricingInputs | None) -> FridayAnalysis:
-        """Score this bar; log the block when the verdict changes; record it at the decision time."""
+    def run(self, market: MarketSnapshot, pricing: PricingInputs | None) -> FridayAnalysis | None:
+        """At the decision time, take the day's one reading: score it, log the block with the
+        parameters it unlocks, record it with a reference 0DTE condor. Held for the rest of the day
+        (signals keep moving; the label must not flip under an open trade)."""
         f, now = self.settings, market.time
+        if self.reading is not None or now.time() < f.decision_time:
+            return self.reading
         future = self.series.state("future", now)
         breadth = {t: self.series.change_pct(f"breadth:{t}", now) for t in self.series.breadth_tickers}
         inputs = FridayInputs(
@@ -83,28 +87,29 @@ class FridayDesk:
             put_call_ratio=signals.put_call_ratio(self._option_volume["put"], self._option_volume["call"]),
             breadth=signals.advance_decline(breadth, "sector SPDR proxy"),
             premarket_move_pct=signals.premarket_move_pct(future.day_open, future.previous_close))
-        analysis = self.analysis.analyze_friday_pattern(now, inputs)
-        previous = self.reading
-        if previous is None or (analysis.is_progressive, analysis.confidence) != (
-                previous.is_progressive, previous.confidence):
-            self.outbox.log(analysis.render())
-            if analysis.is_progressive:
-                params = self.analysis.get_enhanced_0dte_parameters(True)
-                self.outbox.log(f"[Progressive Friday] Adjusting parameters: {params}")
-        self.reading = analysis
+        analysis = self.reading = self.analysis.analyze_friday_pattern(now, inputs)
+        late = f" (taken at {now:%H:%M}, after the decision time {f.decision_time:%H:%M})" if (
+            now.time() > f.decision_time) else ""
+        self.outbox.log(analysis.render(self.parameters()) + late)
         self.outbox.statistic(f"Progressive Friday {market.today}", (
-            f"{analysis.score:g}/10 {analysis.confidence} ({len(analysis.available_signals())}/6 signals)"))
-        if (self._pending is None and now.time() >= f.decision_time and market.underlying.price.value
-                and pricing is not None):
+            f"{analysis.score:g}/10 {analysis.confidence} ({len(analysis.available_signals())}/6 signals"
+            f"{'' if analysis.has_evidence else f', {f.min_signals} needed'})"))
+        condor: ReferenceCondor | str = "pricing unavailable (underlying price, rate or dividend yield)"
+        if market.underlying.price.value and pricing is not None:
             condor = reference_condor(market.chain, pricing, f.outcome_short_delta, f.outcome_wing_pct)
-            self._pending = FridayRecord.from_analysis(analysis, condor)
-            self.outbox.log(f"[Progressive Friday] recorded at {now:%H:%M}: score {analysis.score:g}; reference "
-                            f"condor {condor if isinstance(condor, str) else _describe(condor)}")
+        self._pending = FridayRecord.from_analysis(analysis, condor)
+        self.outbox.log(f"[Progressive Friday] recorded at {now:%H:%M}: score {analysis.score:g}; reference "
+                        f"condor {condor if isinstance(condor, str) else _describe(condor)}")
         return analysis
 
     @property
     def is_progressive(self) -> bool:
+        """The day's held reading says progressive (False before the decision time)."""
         return bool(self.reading is not None and self.reading.is_progressive)
+
+    def parameters(self) -> ZeroDteParameters:
+        """The 0DTE parameters in force now: enhanced only on a progressive reading."""
+        return self.analysis.get_enhanced_0dte_parameters(self.is_progressive)
 
     def finish(self) -> None:
         """Settle the recorded Friday against that day's close, store it, update the statistics."""

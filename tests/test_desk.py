@@ -26,9 +26,13 @@ def test_a_whole_synthetic_friday_enters_manages_and_exits_the_0dte_condor():
     world = World()
     world.run(time(16, 0), _drift(0.09))
     logs = world.logs()
-    friday = next(line for line in logs if "Score:" in line)
+    (friday,) = [line for line in logs if "Score:" in line]  # one reading, at the decision time
+    assert friday.startswith("=" * 40 + "\nPROGRESSIVE FRIDAY DETECTED!")
+    assert "Signals measured: 4/6 (unavailable: breadth, momentum)" in friday
     assert "VIX Structure: BACKWARDATION (+2)" in friday and "P/C Ratio: 1.40 (+2)" in friday
-    assert "[0DTE] no entry: outside the entry window 10:30-14:30" in logs
+    assert ("RECOMMENDATION: Enhanced 0DTE opportunity\n- Increase position size by 50%\n"
+            "- Tighten stop loss to 1.5x credit\n- Target 80% of credit received") in friday
+    assert "[0DTE] no entry: outside the entry window 10:30-13:30" in logs  # normal until the reading
     (entry_time, entry), (exit_time, exit_order) = world.orders
     assert entry.strategy == "0DTE Iron Condor" and entry_time.time() == time(10, 30)
     assert [leg.quantity for leg in entry.legs] == [-1, 1, -1, 1] and entry.limit_price < 0
@@ -152,3 +156,22 @@ def test_commands(command, fields, ok, said):
     world = World()
     result, actions = world.desk.on_command(command, fields, world.now)
     assert result is ok and actions[0].text.startswith(said)
+
+
+def test_progressive_needs_evidence_and_the_reading_is_held_for_the_day():
+    """Without the opening-volume baseline only 3 of 6 signals are measured: a perfect score is not
+    progressive; the block says why and the normal 0DTE parameters stay in force all day."""
+    world = World()
+    world.history.opening_volumes = lambda sessions, window_end: []  # type: ignore[method-assign]
+    world.run(time(15, 59), _drift(0.09))
+    (friday,) = [line for line in world.logs() if "Score:" in line]
+    assert "FRIDAY PATTERN (not progressive: 3/6 signals measured, 4 needed)" in friday
+    assert "Signals measured: 3/6 (unavailable: volume, breadth, momentum)" in friday
+    assert "RECOMMENDATION: Normal 0DTE opportunity\n- Normal position size\n- Stop loss to 2x credit" in friday
+    reading = world.desk.friday.reading
+    assert reading is not None and reading.score >= 7 and not reading.is_progressive
+    assert reading.time.time() == time(10, 30)
+    (entry_time, entry), *_ = world.orders
+    assert "normal Friday" in entry.signals
+    stats = {a.name: a.value for a in world.actions if isinstance(a, SetStatistic)}
+    assert stats["Progressive Friday 2021-01-08"] == "10/10 HIGH (3/6 signals, 4 needed)"

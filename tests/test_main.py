@@ -143,16 +143,23 @@ def test_missing_vix_is_unavailable_not_invented(algo):
     assert "VIX Structure: UNKNOWN (+0)" in friday_block
 
 
-def test_friday_put_call_ratio_from_todays_traded_volume(algo):
+def _friday_algo(decision: str) -> object:
+    algorithm = ld.start_algorithm({"friday-decision-time": decision})
+    algorithm.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.0025)
+    return algorithm
+
+
+def test_friday_put_call_ratio_from_todays_traded_volume():
+    algo = _friday_algo("10:41")
     call, put = _pair(algo)
     first = [(call, 50.0, False), (put, 40.0, False)]
     ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put], trades=first))
-    assert any("P/C Ratio: 0.80 (+0)" in line for line in algo.logs)
+    assert algo.desk.friday.reading is None  # before the decision time nothing is read
     second = [(call, 50.0, True), (put, 20.0, False)]  # the call bar is fill-forward: not volume
     ld.step(algo, bar_slice(algo, _at(10, 41), spx=3700.0, contracts=[call, put], trades=second))
     pc = next(s for s in algo.desk.friday.reading.signals if s.name == "pc_ratio")
     assert (pc.reading.value, pc.points) == (pytest.approx(1.2), 1)  # 60 puts / 50 calls
-    assert algo.runtime_statistics["Progressive Friday 2021-01-08"] == "6/10 LOW (1/6 signals)"
+    assert algo.runtime_statistics["Progressive Friday 2021-01-08"] == "6/10 LOW (1/6 signals, 4 needed)"
 
 
 def test_friday_analysis_needs_a_same_day_expiry(algo):
@@ -161,7 +168,8 @@ def test_friday_analysis_needs_a_same_day_expiry(algo):
     assert not any("Score:" in line for line in algo.logs)
 
 
-def test_gap_uses_previous_daily_close_from_history(algo):
+def test_gap_uses_previous_daily_close_from_history():
+    algo = _friday_algo("09:31")
     algo.daily_history[algo.underlying_symbol] = [(date(2021, 1, 7), 3700, 3710, 3690, 3690.0, 0)]
     call, put = _pair(algo)
     ld.step(algo, bar_slice(algo, _at(9, 31), spx=3715.0, contracts=[call, put]))
@@ -253,8 +261,9 @@ def test_outside_regular_hours_only_data_is_recorded(algo):
     assert algo.desk.friday.reading is None and not any("Section 9B" in line for line in algo.logs)
 
 
-def test_gap_needs_the_previous_sessions_close(algo):
+def test_gap_needs_the_previous_sessions_close():
     """History whose last bar is two sessions old gives no gap (not a gap against a stale close)."""
+    algo = _friday_algo("09:31")
     algo.daily_history[algo.underlying_symbol] = [(date(2021, 1, 6), 3700, 3710, 3690, 3690.0, 0)]
     ld.step(algo, bar_slice(algo, _at(9, 31), spx=3715.0, contracts=list(_pair(algo))))
     gap = next(s for s in algo.desk.friday.reading.signals if s.name == "gap")
@@ -433,7 +442,8 @@ def test_session_check_uses_the_exchange_clock(algo):
     assert algo.desk.friday.reading is None and algo.desk.day is None
 
 
-def test_es_momentum_is_unavailable_across_a_roll(algo):
+def test_es_momentum_is_unavailable_across_a_roll():
+    algo = _friday_algo("09:31")
     es = algo.future.symbol
     algo.future.mapped = ld.Symbol("ESH21", ld.SecurityType.FUTURE)
     ld.step(algo, ld.Slice(_at(16, 0, date(2021, 1, 7)), bars=[ld.TradeBar(es, _at(16, 0, date(2021, 1, 7)),
