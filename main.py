@@ -375,7 +375,7 @@ class TomKingFramework(QCAlgorithm):
         status = _STATUS.get(order_event.status, DeskOrderStatus.OTHER)
         self._apply(self.desk.on_order_event(OrderUpdate(
             order_event.order_id, status, self.time, float(order_event.fill_price), float(order_event.fill_quantity),
-            str(order_event.message), self._order_key(order_event.order_id))))
+            str(order_event.message), self._order_key(order_event.order_id), int(order_event.id))))
         if status in (DeskOrderStatus.FILLED, DeskOrderStatus.PARTIALLY_FILLED):
             self._sync_stream_positions()
 

@@ -60,7 +60,8 @@ class OrderStatus(enum.Enum):
 @dataclasses.dataclass(frozen=True)
 class OrderUpdate:
     """One LEAN order event: ``fill_quantity`` is this event's fill (signed), ``order_key`` is one key
-    per order as the trader sees it (a combo's legs share their group's key)."""
+    per order as the trader sees it (a combo's legs share their group's key), ``event_id`` LEAN's id of
+    the event within its order (a fill delivered twice is applied once)."""
 
     order_id: int
     status: OrderStatus
@@ -69,6 +70,7 @@ class OrderUpdate:
     fill_quantity: float = 0.0
     message: str = ""
     order_key: str = ""
+    event_id: int | None = None
 
 
 class MarketHistory(Protocol):

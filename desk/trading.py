@@ -222,7 +222,8 @@ class Trading:
     def on_order_update(self, update: OrderUpdate) -> None:
         book = self.book
         if update.status in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED):
-            book.on_fill(update.order_id, update.fill_price, update.fill_quantity, update.status is OrderStatus.FILLED)
+            book.on_fill(update.order_id, update.fill_price, update.fill_quantity, update.status is OrderStatus.FILLED,
+                         update.event_id)
             self._record_closed()
         elif update.status is OrderStatus.CANCELED:
             book.on_cancel(update.order_id)

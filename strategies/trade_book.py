@@ -126,6 +126,7 @@ class TradeBook:
         self._ids = itertools.count(1)
         self._early: dict[int, list[_EarlyEvent]] = {}  # events for orders not yet registered
         self._closed: list[Trade] = []  # closed since take_closed() last ran
+        self._fills_seen: set[tuple[int, int]] = set()  # (order id, event id) of every fill applied
 
     # --- the only writer of trade state ---------------------------------------------------------
 
@@ -168,9 +169,15 @@ class TradeBook:
         trade.close_attempts += 1
         return trade.close_ids
 
-    def on_fill(self, order_id: int, price: float, quantity: float, complete: bool = True) -> Trade | None:
+    def on_fill(self, order_id: int, price: float, quantity: float, complete: bool = True,
+                event_id: int | None = None) -> Trade | None:
         """Record a (partial) leg fill; an entry is open once every leg is completely filled, a close
-        is closed likewise. ``quantity`` is this event's fill, as in LEAN's order events."""
+        is closed likewise. ``quantity`` is this event's fill, as in LEAN's order events; a fill whose
+        (order id, ``event_id``) was applied already is ignored (delivered twice)."""
+        if event_id is not None:
+            if (order_id, event_id) in self._fills_seen:
+                return self._owner(order_id)
+            self._fills_seen.add((order_id, event_id))
         trade = self._owner(order_id)
         if trade is None:
             self._early.setdefault(order_id, []).append(("fill", price, quantity, complete))

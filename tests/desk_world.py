@@ -57,6 +57,9 @@ class World:
         self.actions: list[Action] = []
         self.orders: list[tuple[datetime, OrderIntent]] = []
         self.refuse_next_with: str | None = None  # the broker rejects the next order (INVALID)
+        self.hold_fills = False  # keep fill events in ``held`` instead of delivering them at once
+        self.held: list[OrderUpdate] = []
+        self._event_ids = itertools.count(1)
         self._ids = itertools.count(1)
         self.spot = open_price
         self.now = datetime.combine(day, time(9, 30))
@@ -105,8 +108,12 @@ class World:
             price = float(ask[index[leg.contract]] if quantity > 0 else bid[index[leg.contract]])
             self.positions[leg.contract] = self.positions.get(leg.contract, 0.0) + quantity
             self.cash -= quantity * price * 100.0
-            self._deliver(self.desk.on_order_event(OrderUpdate(
-                order_id, OrderStatus.FILLED, self.now, price, float(quantity), order_key=f"group-{ids[0]}")))
+            fill = OrderUpdate(order_id, OrderStatus.FILLED, self.now, price, float(quantity),
+                               order_key=f"group-{ids[0]}", event_id=next(self._event_ids))
+            if self.hold_fills:
+                self.held.append(fill)
+            else:
+                self._deliver(self.desk.on_order_event(fill))
         self.refuse_next_with = None
         return ids
 

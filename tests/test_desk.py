@@ -175,3 +175,38 @@ def test_progressive_needs_evidence_and_the_reading_is_held_for_the_day():
     assert "normal Friday" in entry.signals
     stats = {a.name: a.value for a in world.actions if isinstance(a, SetStatistic)}
     assert stats["Progressive Friday 2021-01-08"] == "10/10 HIGH (3/6 signals, 4 needed)"
+
+
+def test_fills_delivered_twice_and_concurrently_count_once():
+    """LEAN raises order events on its own thread in live mode, and a fill may arrive twice: eight
+    threads deliver every fill of the entry at once while bars keep coming; the trade counts each once."""
+    import threading
+
+    world = World()
+    world.run(time(10, 29), _drift(0.09))
+    world.hold_fills = True
+    world.run(time(10, 30), _drift(0.09))
+    fills = list(world.held)
+    assert len(fills) == 4
+    errors: list[BaseException] = []
+
+    def deliver() -> None:
+        try:
+            for fill in fills:
+                world.desk.on_order_event(fill)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    world.hold_fills = False
+    world.run(time(10, 40), _drift(0.09))
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    (trade,) = world.desk.trading.book.trades
+    assert trade.state is TradeState.OPEN
+    expected = sum(f.fill_price * f.fill_quantity for f in fills) / trade.intent.units
+    assert trade.entry_net == pytest.approx(expected)
+    assert all(trade.fills[f.order_id][1] == f.fill_quantity for f in fills)

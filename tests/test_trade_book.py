@@ -161,3 +161,12 @@ def test_no_module_but_the_trade_book_writes_trade_state():
     writers = [str(p.relative_to(root)) for p in root.rglob("*.py")
                if "tests" not in p.parts and p.name != "trade_book.py" and writes.search(p.read_text())]
     assert writers == []
+
+
+def test_a_fill_delivered_twice_is_applied_once():
+    book = TradeBook(RULES)
+    trade = book.add_entry(_fly(), [1, 2, 3], datetime(2021, 1, 8, 10, 40))
+    for _ in range(2):
+        book.on_fill(1, 30.0, -1, complete=False, event_id=11)
+    book.on_fill(1, 30.0, -2, complete=True, event_id=12)
+    assert trade.fills[1] == (30.0, -3.0)

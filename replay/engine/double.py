@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import itertools
 import functools
 import sys
 import tempfile
@@ -493,10 +494,16 @@ class OrderTicket:
 
 
 class OrderEvent(_Strict):
+    """LEAN's ``OrderEvent``; ``id`` numbers an order's events (LEAN: unique per order), here from one
+    counter unless given (a test can deliver the same event twice)."""
+
+    _ids = itertools.count(1)
+
     def __init__(self, order_id: int, symbol: Symbol, status: OrderStatus, message: str = "",
-                 fill_price: float = 0.0, fill_quantity: float = 0.0) -> None:
+                 fill_price: float = 0.0, fill_quantity: float = 0.0, id: int | None = None) -> None:
         self.order_id, self.symbol, self.status, self.message = order_id, symbol, status, message
         self.fill_price, self.fill_quantity = fill_price, fill_quantity
+        self.id = next(OrderEvent._ids) if id is None else id
 
 
 class GroupOrderManager(_Strict):
