@@ -28,7 +28,7 @@ from desk.interface import (
     Action, Alert, BarSnapshot, CancelAllOrders, CancelOrder, Log, OrderUpdate, Plot, SaveRecord, SendOrder,
     SetStatistic)
 from desk.interface import OrderStatus as DeskOrderStatus
-from risk.webhook import WebhookAlerter
+from risk.alerts import WebhookAlerter
 
 _STATUS = {OrderStatus.SUBMITTED: DeskOrderStatus.SUBMITTED, OrderStatus.PARTIALLY_FILLED: DeskOrderStatus.PARTIALLY_FILLED,
            OrderStatus.FILLED: DeskOrderStatus.FILLED, OrderStatus.CANCELED: DeskOrderStatus.CANCELED,
@@ -387,9 +387,12 @@ class TomKingFramework(QCAlgorithm):
 
     def on_command(self, data: Any) -> bool | None:
         """Live commands (``lean live command``): resume, manual, status."""
+        command = _command_field(data, "command")
         fields = {key: _command_field(data, key) for key in ("reason", "token")}
-        ok, actions = self.desk.on_command(_command_field(data, "command"), fields, self.time)
+        ok, actions = self.desk.on_command(command, fields, self.time)
         self._apply(actions)
+        if command == "status" and self.webhook is not None:
+            self.log(f"[STATUS] alerts: {self.webhook.status()}")
         return ok
 
     def on_brokerage_disconnect(self) -> None:

@@ -9,11 +9,13 @@ parameter and value, so a typo stops ``initialize`` instead of trading on a wron
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import math
 import typing
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, time
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 Getter = Callable[[str], "str | None"]
 Check = Callable[[Any], "str | None"]
@@ -32,16 +34,18 @@ class SettingsError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class ParamSpec:
-    """What a settings field needs to be read from LEAN: name, description, rule."""
+    """What a settings field needs to be read from LEAN: name, description, rule; a ``secret``
+    parameter's value is never repeated in an error message."""
 
     name: str
     doc: str
     check: Check | None
+    secret: bool = False
 
 
-def param(name: str, default: Any, doc: str, check: Check | None = None) -> Any:
+def param(name: str, default: Any, doc: str, check: Check | None = None, secret: bool = False) -> Any:
     """A dataclass field backed by the LEAN parameter ``name`` (default = the spec's value)."""
-    spec = ParamSpec(name=name, doc=doc, check=check)
+    spec = ParamSpec(name=name, doc=doc, check=check, secret=secret)
     return dataclasses.field(default=default, metadata={_META_KEY: spec})
 
 
@@ -73,6 +77,37 @@ def in_range(low: float, high: float) -> Check:
     def check(value: float) -> str | None:
         return None if low <= value <= high else f"must be between {low} and {high}"
     return check
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be an alert webhook, or None when it can (an empty URL means off): https,
+    or http to this machine only. The reason never repeats the URL (it holds a secret)."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme == "https" and host:
+        return None
+    if parts.scheme == "http" and host and _is_local(host):
+        return None
+    if parts.scheme not in ("http", "https"):
+        return "must start with https:// (or http:// to this machine)"
+    if not host:
+        return "has no host"
+    return "http:// is allowed only to this machine (localhost); use https://"
+
+
+def _is_local(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -158,12 +193,12 @@ def parse_section(cls: type[T], get: Getter, problems: list[str]) -> T | None:
         try:
             value = parser(raw)
         except (ValueError, TypeError) as exc:
-            problems.append(f"{spec.name}={raw!r}: {exc}")
+            problems.append(f"{spec.name}={_shown(spec, raw)}: {exc}")
             failed = True
             continue
         message = spec.check(value) if spec.check else None
         if message:
-            problems.append(f"{spec.name}={raw!r}: {message}")
+            problems.append(f"{spec.name}={_shown(spec, raw)}: {message}")
             failed = True
             continue
         values[field.name] = value
@@ -176,6 +211,10 @@ def parse_section(cls: type[T], get: Getter, problems: list[str]) -> T | None:
         problems.extend(cross_problems)
         return None
     return instance
+
+
+def _shown(spec: ParamSpec, raw: str) -> str:
+    return "<secret, not shown>" if spec.secret else repr(raw)
 
 
 def defaults_as_parameters(cls: type) -> Mapping[str, str]:

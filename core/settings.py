@@ -26,6 +26,7 @@ from core.params import (
     param_fields,
     parse_section,
     positive,
+    webhook_url_problem,
 )
 
 
@@ -118,7 +119,9 @@ class ManualModeSettings:
     alert_telegram_chat_id: str = param("manual-alert-telegram-chat-id", "", "Telegram chat id for LEAN notify")
     alert_web_url: str = param("manual-alert-web-url", "", "URL for LEAN notify.web")
     alert_webhook_url: str = param(
-        "manual-alert-webhook-url", "", "Local live only: POST alerts here as JSON (LEAN notify needs the cloud)")
+        "manual-alert-webhook-url", "",
+        "Local live only: POST alerts here as JSON (https, or http to localhost; LEAN notify needs the cloud)",
+        webhook_url_problem, secret=True)
 
 
 @dataclasses.dataclass(frozen=True)

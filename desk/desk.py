@@ -27,11 +27,22 @@ from desk.interface import (
 from desk.trading import Trading
 from pricing.chain import PricingInputs, greeks_for
 from risk.greeks_monitor import GreeksMonitor, PortfolioGreeks
-from risk.manual_mode import Effects, HealthInputs, ManualModeFallback
+from risk.manual_mode import AutomationState, Effects, HealthInputs, ManualModeFallback, random_token
 from risk.order_gate import OrderGate
 from streaming.signals import ConnectionChanged, GreeksWarning, LogLine, ZeroDteMove
 
 Place = Callable[[OrderIntent], list[int]]
+COMMAND_TEXT_LIMIT = 200
+
+
+def clean_text(text: str | None, limit: int = COMMAND_TEXT_LIMIT) -> str:
+    """A human's text made safe to log and store: control characters (newlines included) become
+    spaces, runs of spaces one, and at most ``limit`` characters are kept."""
+    if not text:
+        return ""
+    printable = "".join(ch if ch.isprintable() else " " for ch in text)
+    cleaned = " ".join(printable.split())
+    return cleaned if len(cleaned) <= limit else cleaned[:limit - 1] + "…"
 
 
 class Desk:
@@ -47,6 +58,7 @@ class Desk:
             log=self.outbox.log, cancel_open_orders=lambda: self.outbox.add(CancelAllOrders()),
             alert=lambda subject, body: self.outbox.add(Alert(subject, body)),
             save=lambda text: self.outbox.add(SaveRecord(manual_mode_key(live), text))),
+            token_factory=random_token if live else None,  # replays stay deterministic
             greeks_breaches_to_trigger=settings.greeks.breaches_for_manual)
         self.gate = OrderGate(settings.manual, combo_market_orders=settings.universe.brokerage_model != "tastytrade",
                               state_for=self.manual_mode.state_for)
@@ -234,15 +246,21 @@ class Desk:
 
     def on_command(self, command: str | None, fields: Mapping[str, str | None], now: datetime
                    ) -> tuple[bool, list[Action]]:
-        """Live commands: ``status``, ``manual`` (with a ``reason``), ``resume`` (with the alert's ``token``)."""
+        """Live commands: ``status``, ``manual`` (with a ``reason``), ``resume`` (with the alert's ``token``).
+        A human's text is cleaned (no control characters, at most ``COMMAND_TEXT_LIMIT`` characters)
+        before it is logged or stored: a newline must not forge a log line."""
         with self._lock:
             mm, ok = self.manual_mode, True
+            command = clean_text(command)
             if command == "status":
                 self.outbox.log(f"[STATUS] {mm.status()}")
+            elif command == "manual" and mm.state is AutomationState.MANUAL:
+                self.outbox.log(f"[COMMAND] already MANUAL: {mm.status()}")
             elif command == "manual":
-                mm.activate_manual_mode(f"Manual command: {fields.get('reason') or 'halted by command'}", now)
+                mm.activate_manual_mode(f"Manual command: {clean_text(fields.get('reason')) or 'halted by command'}",
+                                        now)
             elif command == "resume":
-                ok, message = mm.resume(now, fields.get("token"), by="live command")
+                ok, message = mm.resume(now, clean_text(fields.get("token")), by="live command")
                 self.outbox.log(message if ok else f"[COMMAND] {message}")
             else:
                 ok = False

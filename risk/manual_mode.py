@@ -15,6 +15,7 @@ import dataclasses
 import enum
 import hashlib
 import json
+import secrets
 import math
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -372,25 +373,81 @@ class ManualModeFallback:
         self.effects.save(json.dumps(self.to_record(), sort_keys=True))
 
     def restore(self, text: str | None, now: datetime) -> None:
-        """Start from a persisted record: none = first deploy (AUTOMATIC); unreadable = MANUAL."""
+        """Start from a persisted record: none = first deploy (AUTOMATIC); anything that is not a
+        complete, valid record = MANUAL with the reason (fail closed)."""
         if text is None:
             self.effects.log("[MANUAL MODE] no saved record: first deploy, starting AUTOMATIC")
             return
         try:
-            record = json.loads(text)
-            state = AutomationState[record["state"]]
-            since = datetime.fromisoformat(record["since"]) if record.get("since") else None
-            reason, token = str(record.get("reason", "")), str(record.get("ack_token", ""))
-            values = {str(k): str(v) for k, v in dict(record.get("trigger_values", {})).items()}
-            suggestions = [TradeSuggestion.from_record(r) for r in record.get("suggestions", [])]
-        except (ValueError, KeyError, TypeError) as exc:
-            self.escalate(AutomationState.MANUAL, f"saved manual-mode record is unreadable ({exc!r})", now,
+            restored = _read_record(text)
+        except RecordError as exc:
+            self.escalate(AutomationState.MANUAL, f"unreadable manual-mode record: {exc}", now,
                           {"restore": "unreadable"})
             return
-        self.state, self.reason, self.since, self.ack_token = state, reason, since, token
-        self.trigger_values, self.pending_trades = values, suggestions
-        self.effects.log(f"[MANUAL MODE] restored {state.name}"
-                         + (f" since {since:%Y-%m-%d %H:%M}: {reason}" if state else ""))
+        self.state, self.reason, self.since, self.ack_token = (
+            restored.state, restored.reason, restored.since, restored.ack_token)
+        self.trigger_values, self.pending_trades = restored.trigger_values, restored.suggestions
+        self.effects.log(f"[MANUAL MODE] restored {self.state.name}" + (
+            f" since {self.since:%Y-%m-%d %H:%M}: {self.reason}" if self.state and self.since else ""))
+
+
+class RecordError(ValueError):
+    """What makes a saved manual-mode record unusable."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Record:
+    state: AutomationState
+    reason: str
+    since: datetime | None
+    ack_token: str
+    trigger_values: dict[str, str]
+    suggestions: list[TradeSuggestion]
+
+
+def _read_record(text: str) -> _Record:
+    """Parse and schema-check a saved record (see :meth:`ManualModeFallback.to_record`)."""
+    try:
+        record = json.loads(text)
+    except ValueError as exc:
+        raise RecordError(f"not JSON ({exc})") from None
+    if not isinstance(record, dict):
+        raise RecordError(f"not a JSON object ({type(record).__name__})")
+    missing = [k for k in ("state", "reason", "since", "ack_token", "trigger_values", "suggestions") if k not in record]
+    if missing:
+        raise RecordError(f"missing {', '.join(missing)}")
+    state = record["state"]
+    if not isinstance(state, str) or state not in AutomationState.__members__:
+        raise RecordError(f"state {state!r} is not one of {', '.join(AutomationState.__members__)}")
+    halted = state != AutomationState.AUTOMATIC.name
+    since = _field(record, "since", str, required=halted)
+    token = _field(record, "ack_token", str, required=halted)
+    reason = _field(record, "reason", str, required=False)
+    values = record["trigger_values"]
+    if not isinstance(values, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in values.items()):
+        raise RecordError("trigger_values is not an object of strings")
+    if not isinstance(record["suggestions"], list):
+        raise RecordError("suggestions is not a list")
+    try:
+        when = datetime.fromisoformat(since) if since else None
+        suggestions = [TradeSuggestion.from_record(r) for r in record["suggestions"]]
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise RecordError(f"bad time or suggestion ({exc!r})") from None
+    return _Record(AutomationState[state], reason or "", when, token or "", dict(values), suggestions)
+
+
+def _field(record: dict[str, Any], key: str, kind: type, required: bool) -> Any:
+    value = record[key]
+    if value is None and not required:
+        return None
+    if not isinstance(value, kind) or (required and not value):
+        raise RecordError(f"{key} is {value!r} (a non-empty {kind.__name__} is needed)")
+    return value
+
+
+def random_token(_seed: str) -> str:
+    """A fresh acknowledgement token per activation (live: nobody can derive it from the alert's text)."""
+    return secrets.token_urlsafe(9)
 
 
 def _digest_token(seed: str) -> str:

@@ -395,7 +395,57 @@ def test_a_corrupt_live_record_starts_manual(tmp_path, monkeypatch):
     ObjectStore(tmp_path).save(manual_mode_key(True), "{broken")
     algo = _live(tmp_path, monkeypatch)
     assert algo.desk.manual_mode.state is AutomationState.MANUAL
-    assert algo.desk.manual_mode.reason.startswith("saved manual-mode record is unreadable")
+    assert algo.desk.manual_mode.reason.startswith("unreadable manual-mode record: not JSON")
+
+
+@pytest.mark.parametrize("saved, what", [
+    (b'{"state": "MANUAL", "reason": "x", "ack_token": "t", "trigger_values": {}, "suggestions": []}',
+     "missing since"),
+    (b'{"state": "MANUAL", "reason": "x", "since": "2021-01-08T10:00:00", "ack_token": null, '
+     b'"trigger_values": {}, "suggestions": []}', "ack_token is None"),
+    (b"\xff\xfe\x00binary\x9c", "not JSON"),
+    (b'["MANUAL"]', "not a JSON object"),
+    (b'{"state": "MANUAL", "reason": "x", "since": "yesterday", "ack_token": "t", "trigger_values": {}, '
+     b'"suggestions": []}', "bad time or suggestion"),
+])
+def test_a_live_record_that_is_not_whole_starts_manual_saying_what(tmp_path, monkeypatch, saved, what):
+    from desk.interface import manual_mode_key
+    from replay.engine.services import ObjectStore
+
+    store = ObjectStore(tmp_path)
+    store.save(manual_mode_key(True), "x")
+    store._path(manual_mode_key(True)).write_bytes(saved)
+    algo = _live(tmp_path, monkeypatch)
+    assert algo.desk.manual_mode.state is AutomationState.MANUAL
+    assert algo.desk.manual_mode.reason.startswith(f"unreadable manual-mode record: {what}")
+    assert algo.desk.manual_mode.ack_token != "None"
+
+
+def test_live_resume_tokens_are_random_per_activation_and_survive_a_restart(tmp_path, monkeypatch):
+    first = _live(tmp_path, monkeypatch)
+    first.on_command({"command": "manual", "reason": "one"})
+    token = first.desk.manual_mode.ack_token
+    first.on_command({"command": "resume", "token": token})
+    first.on_command({"command": "manual", "reason": "one"})
+    assert first.desk.manual_mode.ack_token != token and len(token) >= 12
+    restarted = _live(tmp_path, monkeypatch)
+    assert restarted.desk.manual_mode.ack_token == first.desk.manual_mode.ack_token
+    replays = [ld.start_algorithm() for _ in range(2)]
+    for replay in replays:
+        replay.on_command({"command": "manual", "reason": "one"})
+    assert replays[0].desk.manual_mode.ack_token == replays[1].desk.manual_mode.ack_token  # deterministic
+
+
+def test_command_text_is_cleaned_and_a_second_manual_answers_with_the_status(algo):
+    algo.on_command({"command": "manual", "reason": "news\n[CRITICAL] forged line\r\x1b[31m" + "x" * 500})
+    reason = algo.desk.manual_mode.reason
+    assert "\n" not in reason and "\x1b" not in reason and len(reason) <= len("Manual command: ") + 200
+    assert reason.startswith("Manual command: news [CRITICAL] forged line [31mxxx")
+    alerts = [line for line in algo.logs if line.startswith("[ALERT]")]
+    assert algo.on_command({"command": "manual", "reason": "again"}) is True
+    assert algo.logs[-1].startswith("[COMMAND] already MANUAL: MANUAL since")
+    assert [line for line in algo.logs if line.startswith("[ALERT]")] == alerts  # no second alert
+    assert not any("\n[CRITICAL] forged" in line for line in algo.logs)
 
 
 def test_backtests_never_inherit_the_live_record(tmp_path, monkeypatch):

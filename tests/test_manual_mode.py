@@ -205,7 +205,7 @@ def test_missing_record_starts_automatic_and_corrupt_record_starts_manual():
     corrupt, world = _fallback()
     corrupt.restore("{not json", NOW)
     assert corrupt.state is AutomationState.MANUAL
-    assert corrupt.reason.startswith("saved manual-mode record is unreadable")
+    assert corrupt.reason.startswith("unreadable manual-mode record: not JSON")
     wrong, _ = _fallback()
     wrong.restore(json.dumps({"state": "PANIC"}), NOW)
     assert wrong.state is AutomationState.MANUAL

@@ -33,10 +33,12 @@ class ObjectStore:
         return True
 
     def read(self, key: str) -> str:
+        """The text under ``key``; bytes that are not UTF-8 decode to U+FFFD, as LEAN's
+        ``ObjectStore.Read`` (``Encoding.UTF8.GetString``) does, never an exception."""
         path = self._path(key)
         if not path.is_file():
             raise KeyError(f"object store has no key {key!r}")
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes().decode("utf-8", errors="replace")
 
     def contains_key(self, key: str) -> bool:
         return self._path(key).is_file()
