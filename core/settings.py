@@ -85,7 +85,7 @@ class ManualModeSettings:
     extreme_vix: float = param("manual-extreme-vix", 50.0, "VIX above this triggers", positive)
     portfolio_delta_limit: float = param(
         "manual-portfolio-delta-limit", 100.0,
-        "|Portfolio delta| (share-equivalents) above this triggers", positive)
+        "|Portfolio delta| above this triggers: shares of greeks-beta-reference (beta-weighted)", positive)
     stale_data_minutes: float = param(
         "manual-stale-data-minutes", 5.0,
         "Underlying (or VIX, once seen) without a new bar this long in the session triggers", positive)
@@ -129,9 +129,11 @@ class GreeksSettings:
     """Portfolio Greeks limits and hedge-suggestion levels (spec section 3)."""
 
     delta_limit: float = param(
-        "greeks-delta-limit", 100.0, "Max |portfolio delta|, share-equivalents", positive)
+        "greeks-delta-limit", 100.0, "Max |portfolio delta|, shares of greeks-beta-reference (beta-weighted)",
+        positive)
     gamma_limit: float = param(
-        "greeks-gamma-limit", 20.0, "Max |portfolio gamma|, share-equivalents per $1", positive)
+        "greeks-gamma-limit", 20.0,
+        "Max |portfolio gamma|, shares of greeks-beta-reference per $1 of it (beta-weighted)", positive)
     theta_limit: float = param(
         "greeks-theta-limit", -500.0, "Alert when portfolio theta ($/day) falls below this", at_most_zero)
     vega_limit: float = param(
@@ -139,9 +141,10 @@ class GreeksSettings:
     breaches_for_manual: int = param(
         "greeks-breaches-for-manual", 2, "Simultaneous limit breaches that switch to manual mode", positive)
     hedge_delta: float = param(
-        "greeks-hedge-delta", 50.0, "Suggest a delta hedge above this |delta|", positive)
+        "greeks-hedge-delta", 50.0, "Suggest a delta hedge above this |delta| (beta-reference shares)", positive)
     hedge_gamma: float = param(
-        "greeks-hedge-gamma", 10.0, "Suggest a gamma hedge above this |gamma|", positive)
+        "greeks-hedge-gamma", 10.0, "Suggest a gamma hedge above this |gamma| (beta-reference shares per $1)",
+        positive)
     hedge_theta: float = param(
         "greeks-hedge-theta", -200.0, "Warn when theta ($/day) falls below this", at_most_zero)
     hedge_vega: float = param(
@@ -150,7 +153,8 @@ class GreeksSettings:
         "greeks-max-quote-age-minutes", 5.0,
         "IV from a quote no older than this; older quotes fall back to LEAN's IV, marked", positive)
     beta_reference: str = param(
-        "greeks-beta-reference", "SPY", "Equity whose shares express beta-weighted delta and delta hedges")
+        "greeks-beta-reference", "SPY",
+        "Equity whose shares are the unit of book delta, gamma, their limits and delta hedges")
     plot_every_minutes: int = param(
         "greeks-plot-every-minutes", 15, "Sample portfolio Greeks onto LEAN charts this often", positive)
 

@@ -160,6 +160,8 @@ class Desk:
             inputs += [f"{name} {reading.describe()}" for name, reading in
                        (("rate", snap.rate), ("dividend yield", snap.dividend_yield)) if not reading.available]
             unmeasurable = f"Greeks unavailable for {', '.join(book.missing)} ({'; '.join(inputs)})"
+        elif book is not None and not book.measurable:
+            unmeasurable = f"Portfolio delta in {book.reference} shares unavailable ({book.delta.reason})"
         return HealthInputs(
             vix=market.vix.price,
             portfolio_delta=book.delta_reading() if book is not None else Reading(0.0),
@@ -167,7 +169,7 @@ class Desk:
             vix_data_age_minutes=self.series.data_age_minutes("vix", now, self.session_start, False),
             websocket_down_seconds=self._stream_down_seconds(snap),
             greeks_breaches=(tuple(self.greeks_monitor.limit_alerts(book))
-                             if book is not None and not book.missing else ()),
+                             if book is not None and book.measurable else ()),
             greeks_unavailable=unmeasurable)
 
     def _stream_down_seconds(self, snap: BarSnapshot) -> float | None:
@@ -185,16 +187,15 @@ class Desk:
         self.manual_mode.escalate(self.manual_mode.state_for("greeks"), reason, self._now)
 
     def _run_greeks(self, market: MarketSnapshot, book: PortfolioGreeks) -> None:
-        if book.missing:
+        if not book.measurable or book.delta.value is None:
             return  # partial sums would understate the risk; manual mode already took over
         alerts = self.greeks_monitor.monitor_greeks_limits(book)
-        self._max_abs_delta = max(self._max_abs_delta, abs(book.delta_shares))
+        self._max_abs_delta = max(self._max_abs_delta, abs(book.delta.value))
         self._min_theta = min(self._min_theta, book.theta_dollars_per_day)
-        self.outbox.statistic("Max |Delta| (shares)", f"{self._max_abs_delta:.2f}")
+        self.outbox.statistic(self._delta_statistic, f"{self._max_abs_delta:.2f}")
         self.outbox.statistic("Min Theta ($/day)", f"{self._min_theta:.2f}")
         g = self.settings.greeks
-        hedges = self.greeks_monitor.suggest_hedge(book, self.settings.universe.underlying,
-                                                   g.beta_reference.upper()) if alerts else []
+        hedges = self.greeks_monitor.suggest_hedge(book) if alerts else []
         kinds = {hedge.split(":")[0] for hedge in hedges}
         for hedge in hedges:  # a suggestion is logged when its kind appears, not every minute it persists
             if hedge.split(":")[0] not in self._active_hedges:
@@ -204,14 +205,17 @@ class Desk:
             self._plot_greeks(book)
 
     def _plot_greeks(self, book: PortfolioGreeks) -> None:
-        chart = "Portfolio Greeks"
-        for series, value in (("Delta (shares)", book.delta_shares), ("Gamma (shares/$)", book.gamma_shares),
+        chart, unit = "Portfolio Greeks", book.reference
+        for series, value in ((f"Delta ({unit} shares)", book.delta.value), (f"Gamma ({unit} shares/$)", book.gamma.value),
+                              ("Dollar gamma ($/1%)", book.dollar_gamma_per_pct),
                               ("Theta ($/day)", book.theta_dollars_per_day),
                               ("Vega ($/vol pt)", book.vega_dollars_per_point)):
-            self.outbox.add(Plot(chart, series, value))
-        if book.beta_weighted_delta.value is not None:
-            reference = self.settings.greeks.beta_reference.upper()
-            self.outbox.add(Plot(chart, f"Beta-weighted delta ({reference} shares)", book.beta_weighted_delta.value))
+            if value is not None:
+                self.outbox.add(Plot(chart, series, value))
+
+    @property
+    def _delta_statistic(self) -> str:
+        return f"Max |Delta| ({self.settings.greeks.beta_reference.upper()} shares)"
 
     def _run_zero_dte(self, market: MarketSnapshot, pricing: PricingInputs | None) -> None:
         self.trading.run_zero_dte(market, pricing, self.friday.is_progressive, self.friday.parameters())
@@ -325,7 +329,7 @@ class Desk:
             out.statistic("Automation State", mm.state.name)
             out.statistic("Trade Suggestions", str(len(mm.pending_trades)))
             out.statistic("Section 9B Opportunities", str(self.trading.opportunities_seen))
-            out.statistic("Max |Delta| (shares)", f"{self._max_abs_delta:.2f}")
+            out.statistic(self._delta_statistic, f"{self._max_abs_delta:.2f}")
             out.statistic("Min Theta ($/day)", f"{self._min_theta:.2f}")
             return out.take()
 

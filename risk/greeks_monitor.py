@@ -1,12 +1,17 @@
 """GreeksMonitor: position and portfolio Greeks against the spec's limits, alerts, hedge ideas.
 
-Units (the unit is in every name): a position's Greeks are per-share Greeks × multiplier × signed
-quantity, so delta and gamma are share-equivalents (gamma per $1 move), theta is $/day, vega $ per
-vol point, rho $ per rate point. Dollar delta = delta × underlying price. Stock and futures positions
-carry delta = quantity × multiplier and nothing else (read multipliers from the contract: /ES is 50,
-/MES 5, options 100). Beta-weighted delta is in shares of the beta reference (SPY): dollar delta ×
-beta / reference price; the S&P 500 family (SPX, SPXW, SPY, XSP, ES, MES) has beta 1 by construction,
-any other underlying has no beta here and its beta-weighted delta is unavailable rather than guessed.
+One declared unit for book risk, whatever is held: **shares of the beta reference** (``greeks-beta-
+reference``, SPY by default). A position's own Greeks are per-share Greeks × multiplier × signed
+quantity (delta and gamma in its underlying's share-equivalents, gamma per $1 of that underlying).
+The book's delta is the beta-weighted sum: Σ delta × beta × underlying price / reference price (SPY
+shares); its gamma likewise per $1 move of the reference: Σ gamma × (beta × underlying price /
+reference price)². So one SPX call and one SPY share add up, and a limit of 100 means the same exposure
+(100 SPY shares, about $45,000 of S&P 500 at 450) for an SPX book, a SPY book or both. Dollar gamma per
+1% move (Σ gamma × S² / 100) is reported beside it. Theta is $/day, vega $ per vol point, rho $ per rate
+point: dollars, which add across underlyings as they are. Stock and futures carry delta = quantity ×
+multiplier and nothing else (/ES is 50, /MES 5, options 100). The S&P 500 family (SPX, SPXW, SPY, XSP,
+ES, MES) has beta 1 by construction; any other underlying has no beta here, so the book's delta is
+unavailable rather than guessed (and an unmeasurable book fails closed in manual mode).
 """
 from __future__ import annotations
 
@@ -23,80 +28,96 @@ SP500_FAMILY = frozenset({"SPX", "SPXW", "SPY", "XSP", "ES", "/ES", "MES", "/MES
 
 @dataclasses.dataclass(frozen=True)
 class PositionGreeks:
-    """One holding's Greeks in position units; ``iv``/``source`` say how its volatility was found."""
+    """One holding's Greeks in its underlying's units (see the module docstring); ``iv``/``source``
+    say how its volatility was found."""
 
     name: str
     quantity: float
     delta_shares: float
-    dollar_delta: float
     gamma_shares: float
     theta_dollars_per_day: float
     vega_dollars_per_point: float
     rho_dollars_per_point: float
     underlying: str
+    underlying_price: float
     iv: float = float("nan")
     source: str = "linear"
+
+    @property
+    def dollar_delta(self) -> float:
+        return self.delta_shares * self.underlying_price
+
+    @property
+    def dollar_gamma_per_pct(self) -> float:
+        """Change of the dollar delta for a 1% move of the underlying ($ per 1%)."""
+        return self.gamma_shares * self.underlying_price ** 2 / 100.0
 
 
 @dataclasses.dataclass(frozen=True)
 class PortfolioGreeks:
-    """Book totals; ``missing`` names option positions whose Greeks could not be computed."""
+    """Book totals. ``delta`` and ``gamma`` are in the beta reference's shares (the limits' unit; a
+    Reading that says why when it cannot be computed); ``missing`` names option positions whose Greeks
+    could not be computed."""
 
-    delta_shares: float
+    delta: Reading
+    gamma: Reading
     dollar_delta: float
-    gamma_shares: float
+    dollar_gamma_per_pct: float
     theta_dollars_per_day: float
     vega_dollars_per_point: float
     rho_dollars_per_point: float
-    beta_weighted_delta: Reading
     positions: tuple[PositionGreeks, ...]
     missing: tuple[str, ...]
+    reference: str = "SPY"
 
     @property
     def underlyings(self) -> frozenset[str]:
         return frozenset(r.underlying.upper() for r in self.positions)
 
-    def delta_reading(self) -> Reading:
-        """The delta the limits apply to, unavailable when any position's Greeks are missing.
+    @property
+    def measurable(self) -> bool:
+        return not self.missing and self.delta.value is not None and self.gamma.value is not None
 
-        One underlying: share-equivalents of it. Several (e.g. SPX options hedged with SPY shares):
-        their share-equivalents are different units, so the beta-weighted delta in reference shares
-        is used, and it is unavailable when it cannot be computed (fail closed)."""
+    def delta_reading(self) -> Reading:
+        """The delta the limits apply to (reference shares), unavailable when any position is."""
         if self.missing:
             return Reading.missing(f"Greeks unavailable for {', '.join(self.missing)}")
-        if len(self.underlyings) <= 1:
-            return Reading(self.delta_shares)
-        weighted = self.beta_weighted_delta
-        if weighted.value is None:
-            return Reading.missing(f"mixed underlyings and {weighted.reason}")
-        return Reading(weighted.value, "beta-weighted, mixed underlyings")
+        return self.delta
 
 
 def _position(position: BookPosition, greeks: ContractGreeks | None) -> PositionGreeks | None:
     scale = position.quantity * position.multiplier
     price = position.underlying_price
     if position.contract is None:
-        return PositionGreeks(position.name, position.quantity, scale, scale * price, 0.0, 0.0, 0.0, 0.0,
-                              position.underlying or position.name)
+        return PositionGreeks(position.name, position.quantity, scale, 0.0, 0.0, 0.0, 0.0,
+                              position.underlying or position.name, price)
     if greeks is None or not greeks.is_finite():
         return None
-    delta = greeks.delta * scale
     return PositionGreeks(
-        position.name, position.quantity, delta, delta * price, greeks.gamma * scale,
+        position.name, position.quantity, greeks.delta * scale, greeks.gamma * scale,
         greeks.theta_per_day * scale, greeks.vega_per_point * scale, greeks.rho_per_point * scale,
-        position.underlying, greeks.iv, greeks.source)
+        position.underlying, price, greeks.iv, greeks.source)
 
 
-def beta_weighted(rows: Sequence[PositionGreeks], reference_price: Reading) -> Reading:
-    """Σ dollar delta × beta / reference price, in reference shares; unavailable when unknowable."""
+def _reference_ratios(rows: Sequence[PositionGreeks], reference_price: Reading) -> list[float] | str:
+    """beta × underlying price / reference price of each row, or why it cannot be known."""
     if reference_price.value is None or reference_price.value <= 0:
-        return Reading.missing(f"beta reference price {reference_price.reason or 'not positive'}")
+        return f"beta reference price {reference_price.reason or 'not positive'}"
     unknown = sorted({r.underlying for r in rows if r.underlying.upper() not in SP500_FAMILY})
     if unknown:
-        return Reading.missing(f"no beta to the reference for {', '.join(unknown)}")
-    if any(not math.isfinite(r.dollar_delta) for r in rows):
-        return Reading.missing("an underlying price is unavailable")
-    return Reading(sum(r.dollar_delta for r in rows) / reference_price.value)
+        return f"no beta to the reference for {', '.join(unknown)}"
+    if any(not (math.isfinite(r.underlying_price) and r.underlying_price > 0) for r in rows):
+        return "an underlying price is unavailable"
+    return [r.underlying_price / reference_price.value for r in rows]
+
+
+def beta_weighted(rows: Sequence[PositionGreeks], reference_price: Reading) -> tuple[Reading, Reading]:
+    """(delta in reference shares, gamma in reference shares per $1 of the reference), or why not."""
+    ratios = _reference_ratios(rows, reference_price)
+    if isinstance(ratios, str):
+        return Reading.missing(ratios), Reading.missing(ratios)
+    return (Reading(sum(r.delta_shares * k for r, k in zip(rows, ratios))),
+            Reading(sum(r.gamma_shares * k * k for r, k in zip(rows, ratios))))
 
 
 class GreeksMonitor:
@@ -122,26 +143,25 @@ class GreeksMonitor:
                 missing.append(position.name)
             else:
                 rows.append(row)
+        delta, gamma = beta_weighted(rows, reference_price)
         return PortfolioGreeks(
-            delta_shares=sum(r.delta_shares for r in rows),
+            delta=delta, gamma=gamma,
             dollar_delta=sum(r.dollar_delta for r in rows),
-            gamma_shares=sum(r.gamma_shares for r in rows),
+            dollar_gamma_per_pct=sum(r.dollar_gamma_per_pct for r in rows),
             theta_dollars_per_day=sum(r.theta_dollars_per_day for r in rows),
             vega_dollars_per_point=sum(r.vega_dollars_per_point for r in rows),
             rho_dollars_per_point=sum(r.rho_dollars_per_point for r in rows),
-            beta_weighted_delta=beta_weighted(rows, reference_price),
-            positions=tuple(rows), missing=tuple(missing))
+            positions=tuple(rows), missing=tuple(missing), reference=self.settings.beta_reference.upper())
 
     def limit_alerts(self, book: PortfolioGreeks) -> list[str]:
         """The spec's alert lines for every limit the book breaches."""
-        s = self.settings
+        s, unit = self.settings, f"{book.reference} shares"
         alerts = []
-        delta = book.delta_reading()
+        delta, gamma = book.delta_reading(), book.gamma
         if delta.value is not None and abs(delta.value) > s.delta_limit:
-            unit = f" {delta.reason}" if delta.reason else ""
-            alerts.append(f"DELTA LIMIT: {delta.value:.2f}{unit} (max: {s.delta_limit:g})")
-        if abs(book.gamma_shares) > s.gamma_limit:
-            alerts.append(f"GAMMA LIMIT: {book.gamma_shares:.2f} (max: {s.gamma_limit:g})")
+            alerts.append(f"DELTA LIMIT: {delta.value:.2f} {unit} (max: {s.delta_limit:g})")
+        if gamma.value is not None and abs(gamma.value) > s.gamma_limit:
+            alerts.append(f"GAMMA LIMIT: {gamma.value:.2f} {unit} per $1 (max: {s.gamma_limit:g})")
         if book.theta_dollars_per_day < s.theta_limit:
             alerts.append(f"THETA DECAY: ${book.theta_dollars_per_day:.2f}/day (limit: {s.theta_limit:g})")
         if abs(book.vega_dollars_per_point) > s.vega_limit:
@@ -160,18 +180,16 @@ class GreeksMonitor:
                 self.on_multiple_breaches(f"Multiple Greeks limits exceeded: {'; '.join(alerts)}")
         return alerts
 
-    def suggest_hedge(self, book: PortfolioGreeks, underlying: str, reference: str) -> list[str]:
-        """The spec's hedge suggestions. The delta hedge is in ``reference`` (SPY) shares from the
-        beta-weighted delta when it is known, else in ``underlying`` share-equivalents."""
+    def suggest_hedge(self, book: PortfolioGreeks) -> list[str]:
+        """The spec's hedge suggestions; the delta hedge in shares of the beta reference (SPY)."""
         s = self.settings
         suggestions = []
         delta = book.delta_reading()
         if delta.value is not None and abs(delta.value) > s.hedge_delta:
-            weighted = book.beta_weighted_delta.value
-            hedge, instrument = ((-weighted, f"{reference} shares (beta-weighted)") if weighted is not None
-                                 else (-delta.value, f"{underlying} share-equivalents"))
-            suggestions.append(f"Delta Hedge: {'Buy' if hedge > 0 else 'Sell'} {abs(hedge):.0f} {instrument}")
-        if abs(book.gamma_shares) > s.hedge_gamma:
+            hedge = -delta.value
+            suggestions.append(f"Delta Hedge: {'Buy' if hedge > 0 else 'Sell'} {abs(hedge):.0f} "
+                               f"{book.reference} shares (beta-weighted)")
+        if book.gamma.value is not None and abs(book.gamma.value) > s.hedge_gamma:
             suggestions.append("Gamma Hedge: Consider ATM straddle to reduce gamma exposure")
         if book.theta_dollars_per_day < s.hedge_theta:
             suggestions.append(f"Theta Warning: Losing ${abs(book.theta_dollars_per_day):.2f}/day to time decay")

@@ -3,7 +3,7 @@
 Stated model (no LEAN): the underlying follows a given minute path; every SPXW contract expiring that
 day is quoted at its Black-Scholes price (flat ``vol``, rate 0.25%, no dividend) plus and minus half a
 ``spread`` (a zero bid where the price is below half the spread), and LEAN's own IV for it is ``vol``;
-VIX and VIX9D are constants. The broker fills every order at once at the legs' natural
+VIX and VIX9D are constants; SPY (the beta reference) is a tenth of SPX. The broker fills every order at once at the legs' natural
 prices (buy at the ask, sell at the bid) and keeps the positions. Nothing here imports the LEAN double.
 """
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pricing.black_scholes import bs_price
 from pricing.expiry import year_fraction_to_expiry
 
 RATE = 0.0025
+SPY_PER_SPX = 0.1  # the beta reference (SPY) quoted at a tenth of SPX
 
 
 class History:
@@ -80,8 +81,9 @@ class World:
         rows = [(b, a, (b + a) / 2, 10.0, 500.0, self.vol, 0.0) for b, a in zip(bid, ask)]  # LEAN's IV: the model's
         chain = ChainColumns.from_rows(self.contracts, rows)
         positions = tuple(BookPosition(c.describe(), q, 100.0, c, "SPX") for c, q in self.positions.items() if q)
+        spy = self.spot * SPY_PER_SPX
         bars = (SeriesBar("underlying", self.spot, self.spot, volume=100.0), SeriesBar("vix", vix, vix),
-                SeriesBar("vix9d", vix * 1.1, vix * 1.1))
+                SeriesBar("vix9d", vix * 1.1, vix * 1.1), SeriesBar("beta", spy, spy))
         return BarSnapshot(self.now, True, self.history.previous_session, bars, chain, positions,
                            self.portfolio_value(bid, ask), Reading(RATE), Reading(0.0),
                            call_volume=50.0, put_volume=70.0)

@@ -20,9 +20,10 @@ def spx_contract(algorithm: object, expiry: date, strike: float, right: ld.Optio
 def bar_slice(algorithm: object, when: datetime, spx: float | None = None, vix: float | None = None,
               contracts: list[ld.OptionContract] | None = None, fill_forward: bool = False,
               trades: list[tuple[ld.OptionContract, float, bool]] | None = None,
-              fresh_quotes: bool = True) -> ld.Slice:
+              fresh_quotes: bool = True, spy: float | None = None) -> ld.Slice:
     """A minute slice; ``trades`` are option trade bars (contract, volume, is_fill_forward); the
-    contracts' quotes are fresh quote bars unless ``fresh_quotes`` is False (LEAN fill-forward)."""
+    contracts' quotes are fresh quote bars unless ``fresh_quotes`` is False (LEAN fill-forward);
+    ``spy`` a bar of the beta reference."""
     bars = [ld.TradeBar(c.symbol, when, c.last_price, c.last_price, c.last_price, c.last_price, volume,
                         is_fill_forward=ff) for c, volume, ff in trades or []]
     if spx is not None:
@@ -30,6 +31,8 @@ def bar_slice(algorithm: object, when: datetime, spx: float | None = None, vix: 
                                 is_fill_forward=fill_forward))
     if vix is not None:
         bars.append(ld.TradeBar(algorithm.vix_symbol, when, vix, vix, vix, vix))  # type: ignore[attr-defined]
+    if spy is not None:  # the beta reference, whose shares are the unit of book delta
+        bars.append(ld.TradeBar(algorithm.beta_symbol, when, spy, spy, spy, spy))  # type: ignore[attr-defined]
     chains = []
     if contracts is not None:
         chains.append(ld.OptionChain(algorithm.option_symbol, contracts))  # type: ignore[attr-defined]

@@ -45,40 +45,48 @@ def _monitor():
     return GreeksMonitor(SETTINGS.greeks, breaches.append, recorder.logs.append), breaches, recorder
 
 
-def test_position_greeks_scale_by_multiplier_and_quantity():
+def test_position_greeks_scale_by_multiplier_and_quantity_and_add_in_reference_shares():
     monitor, _, _ = _monitor()
     positions = [BookPosition("call", -2, 100.0, CALL, "SPX", 3700.0),
                  BookPosition("/ES", 1, 50.0, None, "/ES", 3690.0)]
     book = monitor.calculate_portfolio_greeks(positions, {CALL: _cg(0.4, 0.002, -0.5, 1.5, 0.2)}, Reading(370.0))
-    assert book.delta_shares == pytest.approx(-2 * 100 * 0.4 + 50)
+    call, future = book.positions
+    assert (call.delta_shares, call.gamma_shares) == (pytest.approx(-80.0), pytest.approx(-0.4))  # SPX units
+    assert future.delta_shares == 50.0
     assert book.dollar_delta == pytest.approx(-80 * 3700.0 + 50 * 3690.0)
-    assert book.gamma_shares == pytest.approx(-0.4)
     assert book.theta_dollars_per_day == pytest.approx(100.0)
     assert book.vega_dollars_per_point == pytest.approx(-300.0)
     assert book.rho_dollars_per_point == pytest.approx(-40.0)
-    assert book.beta_weighted_delta.value == pytest.approx(book.dollar_delta / 370.0)
-    # SPX options and an E-mini future: different share units, so limits use beta-weighted SPY shares
-    assert book.delta_reading().value == pytest.approx(book.beta_weighted_delta.value)
-    single = monitor.calculate_portfolio_greeks(positions[:1], {CALL: _cg(0.4)}, Reading(370.0))
-    assert single.delta_reading().value == pytest.approx(-80.0)
+    # SPX options and an E-mini future add up in SPY shares: delta x price / SPY price
+    assert book.delta.value == pytest.approx((-80 * 3700.0 + 50 * 3690.0) / 370.0)
+    assert book.gamma.value == pytest.approx(-0.4 * (3700.0 / 370.0) ** 2)  # per $1 of SPY
+    assert book.dollar_gamma_per_pct == pytest.approx(-0.4 * 3700.0 ** 2 / 100)
+    assert book.delta_reading().value == book.delta.value
 
 
-def test_mixed_underlyings_without_beta_fail_closed():
+def test_one_unit_whatever_is_held():
+    """One SPX call reads the same exposure alone as beside one SPY share (the old mixed-unit bug:
+    50 SPX deltas alone, 501 SPY shares once a share was added)."""
+    monitor, _, _ = _monitor()
+    spx_call = BookPosition("call", 1, 100.0, CALL, "SPX", 3700.0)
+    alone = monitor.calculate_portfolio_greeks([spx_call], {CALL: _cg(0.5)}, Reading(370.0))
+    assert alone.delta.value == pytest.approx(500.0)  # 50 SPX deltas = $185,000 = 500 SPY shares
+    both = monitor.calculate_portfolio_greeks(
+        [spx_call, BookPosition("SPY", 1, 1.0, None, "SPY", 370.0)], {CALL: _cg(0.5)}, Reading(370.0))
+    assert both.delta.value == pytest.approx(501.0)
+    assert monitor.limit_alerts(alone)[0] == "DELTA LIMIT: 500.00 SPY shares (max: 100)"
+
+
+def test_reference_shares_need_the_reference_price_and_a_beta():
     monitor, _, _ = _monitor()
     positions = [BookPosition("call", -2, 100.0, CALL, "SPX", 3700.0), BookPosition("SPY", 100, 1.0, None, "SPY", 370.0)]
     book = monitor.calculate_portfolio_greeks(positions, {CALL: _cg(0.4)}, Reading.missing("no SPY data"))
-    assert not book.delta_reading().available and "mixed underlyings" in book.delta_reading().reason
-
-
-def test_beta_weighting_refuses_unknown_betas_and_missing_prices():
-    monitor, _, _ = _monitor()
+    assert not book.delta_reading().available and not book.measurable
+    assert book.delta.reason == "beta reference price no SPY data"
     goog = ContractSpec("GOOG", "GOOG", date(2015, 12, 24), 750.0, True, 100.0)
     book = monitor.calculate_portfolio_greeks(
         [BookPosition("goog call", 1, 100.0, goog, "GOOG", 750.0)], {goog: _cg(0.5)}, Reading(205.0))
-    assert book.beta_weighted_delta.reason == "no beta to the reference for GOOG"
-    book = monitor.calculate_portfolio_greeks(
-        [BookPosition("call", 1, 100.0, CALL, "SPX", 3700.0)], {CALL: _cg(0.5)}, Reading.missing("no SPY data"))
-    assert book.beta_weighted_delta.reason == "beta reference price no SPY data"
+    assert book.delta.reason == "no beta to the reference for GOOG" and not book.measurable
 
 
 def test_missing_or_nan_greeks_fail_closed():
@@ -94,11 +102,12 @@ def test_alerts_and_two_breaches_hand_over_to_manual_mode():
     positions = [BookPosition("put", -10, 100.0, PUT, "SPX", 3700.0)]
     book = monitor.calculate_portfolio_greeks(positions, {PUT: _cg(-0.2, 0.03, -0.6, 1.2, -0.1)}, Reading(370.0))
     alerts = monitor.monitor_greeks_limits(book)
-    assert alerts == ["DELTA LIMIT: 200.00 (max: 100)", "GAMMA LIMIT: -30.00 (max: 20)",
+    assert alerts == ["DELTA LIMIT: 2000.00 SPY shares (max: 100)",  # 200 SPX deltas x 3700 / 370
+                      "GAMMA LIMIT: -3000.00 SPY shares per $1 (max: 20)",  # -30 x (3700 / 370)^2
                       "VEGA EXPOSURE: $-1200.00 per 1% IV (max: 1000)"]
     assert len(breaches) == 1 and "GREEKS RISK ALERT" in recorder.logs[0]
-    hedges = monitor.suggest_hedge(book, "SPX", "SPY")
-    assert hedges[0] == "Delta Hedge: Sell 2000 SPY shares (beta-weighted)"  # 200 x 3700 / 370
+    hedges = monitor.suggest_hedge(book)
+    assert hedges[0] == "Delta Hedge: Sell 2000 SPY shares (beta-weighted)"
     assert "Consider long volatility" in hedges[-1]
 
 

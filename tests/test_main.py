@@ -213,17 +213,18 @@ def test_held_position_greeks_feed_the_monitor_and_manual_mode(algo):
     call, put = _pair(algo)
     algo.portfolio.set_holding(call.symbol, 3)
     now = _at(10, 45)
-    ld.step(algo, bar_slice(algo, now, spx=3700.0, contracts=[call, put]))
+    ld.step(algo, bar_slice(algo, now, spx=3700.0, contracts=[call, put], spy=370.0))
     t = float(year_fraction_to_expiry(now, FRIDAY))
     vol = implied_volatility(10.25, 3700.0, 3700.0, t, 0.01, 0.0, True)
-    expected = float(bs_greeks(3700.0, 3700.0, t, 0.01, 0.0, vol, True)["delta"]) * 300
-    assert 100 < expected < 200
+    spx_deltas = float(bs_greeks(3700.0, 3700.0, t, 0.01, 0.0, vol, True)["delta"]) * 300
+    expected = spx_deltas * 3700.0 / 370.0  # in SPY shares, the one unit of book delta
+    assert 100 < spx_deltas < 200
     assert algo.desk.manual_mode.state is AutomationState.REDUCE_ONLY  # exits may still leave
     assert f"[CRITICAL] REDUCE-ONLY MODE ACTIVATED: Portfolio delta exceeded: {expected:.2f} (limit 100)" in algo.logs
-    assert f"[HEDGE SUGGESTION] Delta Hedge: Sell {expected:.0f} SPX share-equivalents" in algo.logs
-    assert ("Portfolio Greeks", "Delta (shares)", pytest.approx(expected)) in algo.plots
+    assert f"[HEDGE SUGGESTION] Delta Hedge: Sell {expected:.0f} SPY shares (beta-weighted)" in algo.logs
+    assert ("Portfolio Greeks", "Delta (SPY shares)", pytest.approx(expected)) in algo.plots
     for minute, spot in ((46, 3702.0), (47, 3705.0)):  # the breach persists with other values
-        ld.step(algo, bar_slice(algo, _at(10, minute), spx=spot, contracts=[call, put]))
+        ld.step(algo, bar_slice(algo, _at(10, minute), spx=spot, contracts=[call, put], spy=spot / 10))
     assert sum(line.startswith("[HEDGE SUGGESTION] Delta Hedge") for line in algo.logs) == 1
     assert sum("GREEKS RISK ALERT" in line for line in algo.logs) == 1
 

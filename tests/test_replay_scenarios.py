@@ -123,7 +123,9 @@ def test_a_combo_through_the_gate_fills_exits_and_balances_end_to_end(tmp_path):
     from replay.engine.runner import Replay
 
     info = write_scenario("quiet-week", tmp_path)
-    replay = Replay(ReplayConfig(tmp_path, {**info.parameters, "end-date": "2021-08-09"}, fee_per_contract=1.0))
+    isolate = {"manual-portfolio-delta-limit": "1000000", "greeks-breaches-for-manual": "5"}  # not the limits
+    replay = Replay(ReplayConfig(tmp_path, {**info.parameters, **isolate, "end-date": "2021-08-09"},
+                                 fee_per_contract=1.0))
     algo = replay.algorithm
     original, placed = algo.desk.trading.run_section9b, []
 
