@@ -6,7 +6,6 @@ Layout (each module's docstring states its units):
     front_expiry.py  two-expiry structures valued at the front expiry (back legs by the pricing core)
     probability.py   probability of profit at the chain's ATM IV
     net_greeks.py    net Greeks from each leg's own implied volatility
-    model.py         the pricing core (risk/) as the strategies call it
     chain_select.py  liquid quotes, nearest listed expiry and strikes, ATM IV
     params.py        analyser parameters (Section9BSettings + documented extras), SPY price scale
     scoring.py       0-100 score formulas as (component, points) parts

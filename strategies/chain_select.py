@@ -13,8 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from core.market import ChainColumns
-from pricing.chain import PricingInputs
-from strategies.model import implied_vols, years_to_settlement
+from pricing.chain import PricingInputs, implied_vols, years_to_settlement
 from strategies.params import Liquidity, dte_window
 
 BoolArray = NDArray[np.bool_]

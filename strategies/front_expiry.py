@@ -27,9 +27,8 @@ from typing import Callable, Final
 import numpy as np
 from scipy.optimize import brentq
 
-from pricing.chain import PricingInputs
+from pricing.chain import PricingInputs, model_greeks, model_price
 from strategies.legs import FloatArray, Structure
-from strategies.model import model_greeks, model_price
 from strategies.net_greeks import leg_ivs, leg_times
 from strategies.payoff import RiskProfile
 

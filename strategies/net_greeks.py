@@ -10,9 +10,8 @@ import dataclasses
 
 import numpy as np
 
-from pricing.chain import PricingInputs
+from pricing.chain import PricingInputs, implied_vols, model_greeks, years_to_settlement
 from strategies.legs import FloatArray, Structure
-from strategies.model import implied_vols, model_greeks, years_to_settlement
 
 
 @dataclasses.dataclass(frozen=True)
