@@ -134,8 +134,7 @@ def _theta_within_time_value(market: PricingInputs, strike: NDArray[np.float64],
     if not np.any(short):
         return theta
     assert market.spot is not None
-    price = (american_price if market.american else bs_price)(
-        market.spot, strike, np.maximum(t, 0.0), market.rate, market.dividend_yield, np.nan_to_num(vol), is_call)
+    price = model_price(market.spot, strike, np.maximum(t, 0.0), np.nan_to_num(vol), is_call, market)
     intrinsic = np.maximum(0.0, np.where(is_call, market.spot - strike, strike - market.spot))
     time_value = np.maximum(price - intrinsic, 0.0)
     return np.where(short, np.maximum(theta, -time_value), theta)
@@ -152,12 +151,9 @@ def greeks_for(contracts: Sequence[ContractSpec], chain: ChainColumns, market: P
         return {}
     rows = np.array([index[c] for c in wanted])
     strike, is_call = chain.strike[rows], chain.is_call[rows]
-    am = np.array([c.settles_at_open for c in wanted], dtype=np.bool_)
-    t = np.where(am, year_fraction_to_expiry(market.now, chain.expiry[rows], AM_SETTLEMENT),
-                 year_fraction_to_expiry(market.now, chain.expiry[rows], PM_SETTLEMENT))
+    t = years_to_settlement(market.now, chain.expiry[rows], [c.settles_at_open for c in wanted])
     mid = usable_mid(chain.bid[rows], chain.ask[rows], chain.quote_age_minutes[rows], market.max_quote_age_minutes)
-    solve = american_implied_volatility if market.american else implied_volatility
-    iv = solve(mid, market.spot, strike, t, market.rate, market.dividend_yield, is_call)
+    iv = implied_vols(mid, market.spot, strike, t, is_call, market)
     expired = t <= 0
     from_mid = np.isfinite(iv) & ~expired
     # a usable mid with no time value (deep in the money near expiry) has no IV: the market is
@@ -165,11 +161,10 @@ def greeks_for(contracts: Sequence[ContractSpec], chain: ChainColumns, market: P
     intrinsic = _discounted_intrinsic(market, strike, t, is_call)
     last_mid = usable_mid(chain.bid[rows], chain.ask[rows], np.zeros(len(rows)), np.inf)  # fresh or not
     with np.errstate(invalid="ignore"):
-        flat = ~from_mid & ~expired & np.isfinite(last_mid) & (last_mid <= intrinsic + 1e-9) \
-            & ~np.isfinite(chain.lean_iv[rows])
+        flat = (~from_mid & ~expired & np.isfinite(last_mid) & (last_mid <= intrinsic + 1e-9)
+                & ~np.isfinite(chain.lean_iv[rows]))
     vol = np.where(expired | flat, 0.0, np.where(from_mid, iv, chain.lean_iv[rows]))
-    price_greeks = american_greeks if market.american else bs_greeks
-    g = price_greeks(market.spot, strike, t, market.rate, market.dividend_yield, vol, is_call)
+    g = model_greeks(market.spot, strike, t, vol, is_call, market)
     theta = _theta_within_time_value(market, strike, t, vol, is_call, g["theta"])
     sources = np.where(expired, SOURCE_EXPIRED, np.where(
         from_mid, SOURCE_MID, np.where(flat, SOURCE_NO_TIME_VALUE, SOURCE_LEAN)))
