@@ -1,10 +1,9 @@
 """Strategies: multi-leg structures, their exact risk, and the Section 9B analysers (no LEAN imports).
 
 Layout (each module's docstring states its units):
-    legs.py          Leg (contract, signed quantity, bid/ask) and Structure (natural / mid / far prices)
-    payoff.py        exact expiry risk of one-expiry structures from the payoff's kinks (RiskProfile)
+    structures.py    a multi-leg structure: its legs (Leg), its natural / mid / far prices (Structure),
+                     its exact expiry risk from the payoff's kinks (RiskProfile), its probability of profit
     front_expiry.py  two-expiry structures valued at the front expiry (back legs by the pricing core)
-    probability.py   probability of profit at the chain's ATM IV
     net_greeks.py    net Greeks from each leg's own implied volatility
     chain_select.py  liquid quotes, nearest listed expiry and strikes, ATM IV
     params.py        analyser parameters (Section9BSettings + documented extras), SPY price scale

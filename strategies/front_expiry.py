@@ -28,9 +28,8 @@ import numpy as np
 from scipy.optimize import brentq
 
 from pricing.chain import PricingInputs, model_greeks, model_price
-from strategies.legs import FloatArray, Structure
 from strategies.net_greeks import leg_ivs, leg_times
-from strategies.payoff import RiskProfile
+from strategies.structures import FloatArray, RiskProfile, Structure
 
 SIGMA_RANGE: Final = 6.0
 _XTOL: Final = 1e-12

@@ -11,7 +11,7 @@ import dataclasses
 import numpy as np
 
 from pricing.chain import PricingInputs, implied_vols, model_greeks, years_to_settlement
-from strategies.legs import FloatArray, Structure
+from strategies.structures import FloatArray, Structure
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,8 +21,8 @@ import numpy as np
 
 from strategies.analysers.common import Context, anchor_row, gated_structure, pick_row, same_expiry_setup
 from strategies.chain_select import nearest_shared_strike, side_rows
-from strategies.legs import Structure, legs_from_rows
 from strategies.scoring import batman_score
+from strategies.structures import Structure, legs_from_rows
 from strategies.verdict import StrategyAnalysis, decide, refuse, refuse_setup
 
 NAME = "Batman Spread"

@@ -19,8 +19,8 @@ from datetime import date
 
 from strategies.analysers.common import (
     Context, anchor_row, expiry_for, pick_row, same_expiry_setup, spot_problem, vix_problem)
-from strategies.legs import Structure, legs_from_rows
 from strategies.scoring import broken_wing_score
+from strategies.structures import Structure, legs_from_rows
 from strategies.verdict import Setup, StrategyAnalysis, decide, refuse, refuse_setup
 
 NAME = "Broken Wing Butterfly"

@@ -23,8 +23,8 @@ import numpy as np
 from strategies.analysers.common import (
     Context, anchor_row, pick_row, same_expiry_setup, spot_problem, vix_problem)
 from strategies.chain_select import side_rows
-from strategies.legs import Structure, legs_from_rows
 from strategies.scoring import butterfly_score
+from strategies.structures import Structure, legs_from_rows
 from strategies.verdict import StrategyAnalysis, decide, refuse, refuse_setup
 
 NAME = "Enhanced Butterfly"

@@ -21,8 +21,8 @@ from strategies.analysers.common import (
     NO_PRICING_INPUTS, Context, anchor_row, expiry_for, greeks_of, spot_problem, vix_problem)
 from strategies.chain_select import atm_iv, nearest_shared_strike, side_rows
 from strategies.front_expiry import front_expiry_profile
-from strategies.legs import Structure, legs_from_rows
 from strategies.scoring import diagonal_score
+from strategies.structures import Structure, legs_from_rows
 from strategies.verdict import NetPrices, Setup, StrategyAnalysis, decide, refuse
 
 NAME = "Diagonal Spread"

@@ -12,8 +12,8 @@ from __future__ import annotations
 from datetime import date
 
 from strategies.analysers.common import Context, anchor_row, gated_structure, pick_row, same_expiry_setup
-from strategies.legs import Structure, legs_from_rows
 from strategies.scoring import ratio_score
+from strategies.structures import Structure, legs_from_rows
 from strategies.verdict import StrategyAnalysis, decide
 
 NAME = "Ratio Spread"
