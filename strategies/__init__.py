@@ -3,8 +3,8 @@
 Layout (each module's docstring states its units):
     structures.py    a multi-leg structure: its legs (Leg), its natural / mid / far prices (Structure),
                      its exact expiry risk from the payoff's kinks (RiskProfile), its probability of profit
-    front_expiry.py  two-expiry structures valued at the front expiry (back legs by the pricing core)
-    net_greeks.py    net Greeks from each leg's own implied volatility
+    valuation.py     a structure valued with the pricing model: net Greeks from each leg's own IV, and
+                     two-expiry structures valued at the front expiry (back legs by the pricing core)
     chain_select.py  liquid quotes, nearest listed expiry and strikes, ATM IV
     params.py        analyser parameters (Section9BSettings + documented extras), SPY price scale
     scoring.py       0-100 score formulas as (component, points) parts

@@ -14,9 +14,9 @@ import math
 from datetime import datetime
 
 from core.orders import OrderIntent, floor_to_tick
-from strategies.net_greeks import NetGreeks
 from strategies.params import AnalyserParams
 from strategies.structures import RiskProfile, Structure
+from strategies.valuation import NetGreeks
 
 
 @dataclasses.dataclass(frozen=True)

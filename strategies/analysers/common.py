@@ -10,9 +10,9 @@ import numpy as np
 from core.market import MarketSnapshot
 from pricing.chain import PricingInputs
 from strategies.chain_select import BoolArray, liquid_mask, nearest_expiry, nearest_row, side_rows, why_illiquid
-from strategies.net_greeks import NetGreeks, net_greeks
 from strategies.params import AnalyserParams
 from strategies.structures import Structure, same_expiry_profile
+from strategies.valuation import NetGreeks, net_greeks
 from strategies.verdict import NetPrices, Setup, StrategyAnalysis, refuse
 
 NO_PRICING_INPUTS = "pricing inputs (rate, dividend yield) not given"

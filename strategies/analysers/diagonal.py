@@ -8,7 +8,7 @@ the pricing core) of the front must exceed the back's. Bias from the move since 
 ``detect_market_bias``: beyond +-``bias_move_pct``%): bearish -> puts, otherwise calls. Strike: as the
 spec, one strike for both legs (the strike nearest spot listed in both expiries, both quotes liquid), so it is
 the at-the-money diagonal the spec prices (a calendar). Risk is valued at the front expiry with the
-back leg priced by the pricing core at its own IV (:mod:`strategies.front_expiry`).
+back leg priced by the pricing core at its own IV (:func:`strategies.valuation.front_expiry_profile`).
 Score: :func:`strategies.scoring.diagonal_score`, cut-off ``diagonal_min_score``.
 """
 from __future__ import annotations
@@ -20,9 +20,9 @@ import numpy as np
 from strategies.analysers.common import (
     NO_PRICING_INPUTS, Context, anchor_row, expiry_for, greeks_of, spot_problem, vix_problem)
 from strategies.chain_select import atm_iv, nearest_shared_strike, side_rows
-from strategies.front_expiry import front_expiry_profile
 from strategies.scoring import diagonal_score
 from strategies.structures import Structure, legs_from_rows
+from strategies.valuation import front_expiry_profile
 from strategies.verdict import NetPrices, Setup, StrategyAnalysis, decide, refuse
 
 NAME = "Diagonal Spread"
