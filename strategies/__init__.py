@@ -5,10 +5,11 @@ Layout (each module's docstring states its units):
                      its exact expiry risk from the payoff's kinks (RiskProfile), its probability of profit
     valuation.py     a structure valued with the pricing model: net Greeks from each leg's own IV, and
                      two-expiry structures valued at the front expiry (back legs by the pricing core)
-    chain_select.py  liquid quotes, nearest listed expiry and strikes, ATM IV
     params.py        analyser parameters (Section9BSettings + documented extras), SPY price scale
     scoring.py       0-100 score formulas as (component, points) parts
     verdict.py       StrategyAnalysis, NetPrices, the order plan (OrderIntent) and the risk budget
-    analysers/       one module per analyser: butterfly, diagonal, ratio, broken_wing, batman, condor
+    analysers/       common.py (choosing contracts: liquid quotes, nearest listed expiry and strikes, ATM
+                     IV; the shared gates) and one module per analyser: butterfly, diagonal, ratio,
+                     broken_wing, batman, condor
     section9b.py     Section9BStrategies: runs them all and ranks the tradeable ones
 """

@@ -19,8 +19,8 @@ from datetime import date
 
 import numpy as np
 
-from strategies.analysers.common import Context, anchor_row, gated_structure, pick_row, same_expiry_setup
-from strategies.chain_select import nearest_shared_strike, side_rows
+from strategies.analysers.common import (
+    Context, anchor_row, gated_structure, nearest_shared_strike, pick_row, same_expiry_setup, side_rows)
 from strategies.scoring import batman_score
 from strategies.structures import Structure, legs_from_rows
 from strategies.verdict import StrategyAnalysis, decide, refuse, refuse_setup

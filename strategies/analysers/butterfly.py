@@ -21,8 +21,7 @@ from datetime import date
 import numpy as np
 
 from strategies.analysers.common import (
-    Context, anchor_row, pick_row, same_expiry_setup, spot_problem, vix_problem)
-from strategies.chain_select import side_rows
+    Context, anchor_row, pick_row, same_expiry_setup, side_rows, spot_problem, vix_problem)
 from strategies.scoring import butterfly_score
 from strategies.structures import Structure, legs_from_rows
 from strategies.verdict import StrategyAnalysis, decide, refuse, refuse_setup

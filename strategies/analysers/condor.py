@@ -22,8 +22,7 @@ import numpy as np
 
 from pricing.chain import years_to_settlement
 from strategies.analysers.broken_wing import broken_wing_setup
-from strategies.analysers.common import NO_PRICING_INPUTS, Context, anchor_row, pick_row
-from strategies.chain_select import atm_iv
+from strategies.analysers.common import NO_PRICING_INPUTS, Context, anchor_row, atm_iv, pick_row
 from strategies.scoring import condor_score
 from strategies.structures import Structure, legs_from_rows, probability_of_profit
 from strategies.verdict import Setup, StrategyAnalysis, decide, refuse_setup

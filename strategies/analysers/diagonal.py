@@ -18,8 +18,8 @@ from datetime import date
 import numpy as np
 
 from strategies.analysers.common import (
-    NO_PRICING_INPUTS, Context, anchor_row, expiry_for, greeks_of, spot_problem, vix_problem)
-from strategies.chain_select import atm_iv, nearest_shared_strike, side_rows
+    NO_PRICING_INPUTS, Context, anchor_row, atm_iv, expiry_for, greeks_of, nearest_shared_strike, side_rows,
+    spot_problem, vix_problem)
 from strategies.scoring import diagonal_score
 from strategies.structures import Structure, legs_from_rows
 from strategies.valuation import front_expiry_profile
