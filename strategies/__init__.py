@@ -8,8 +8,9 @@ Layout (each module's docstring states its units):
     params.py        analyser parameters (Section9BSettings + documented extras), SPY price scale
     scoring.py       0-100 score formulas as (component, points) parts
     verdict.py       StrategyAnalysis, NetPrices, the order plan (OrderIntent) and the risk budget
-    analysers/       common.py (choosing contracts: liquid quotes, nearest listed expiry and strikes, ATM
-                     IV; the shared gates) and one module per analyser: butterfly, diagonal, ratio,
-                     broken_wing, batman, condor
+    analysers/       the six analysers in three families: butterflies.py (enhanced butterfly, batman),
+                     broken_wings.py (broken-wing butterfly and condor), spreads.py (diagonal, 1x2
+                     ratio), and common.py (choosing contracts: liquid quotes, nearest listed expiry
+                     and strikes, ATM IV; the shared gates)
     section9b.py     Section9BStrategies: runs them all and ranks the tradeable ones
 """
