@@ -6,11 +6,10 @@ Layout (each module's docstring states its units):
     valuation.py     a structure valued with the pricing model: net Greeks from each leg's own IV, and
                      two-expiry structures valued at the front expiry (back legs by the pricing core)
     params.py        analyser parameters (Section9BSettings + documented extras), SPY price scale
-    scoring.py       0-100 score formulas as (component, points) parts
     verdict.py       StrategyAnalysis, NetPrices, the order plan (OrderIntent) and the risk budget
-    analysers/       the six analysers in three families: butterflies.py (enhanced butterfly, batman),
-                     broken_wings.py (broken-wing butterfly and condor), spreads.py (diagonal, 1x2
-                     ratio), and common.py (choosing contracts: liquid quotes, nearest listed expiry
-                     and strikes, ATM IV; the shared gates)
+    analysers/       the six analysers, each beside its 0-100 score formula, in three families:
+                     butterflies.py (enhanced butterfly, batman), broken_wings.py (broken-wing butterfly
+                     and condor), spreads.py (diagonal, 1x2 ratio), and common.py (choosing contracts:
+                     liquid quotes, nearest listed expiry and strikes, ATM IV; the shared gates; tier())
     section9b.py     Section9BStrategies: runs them all and ranks the tradeable ones
 """

@@ -3,8 +3,9 @@ one right with the wing on one side wider, entered for a credit.
 
 They share their gates and setup (:func:`broken_wing_setup`: the VIX range, the direction from the move
 since the open, the listed expiry nearest ``bwb_dte``, the minimum credit) and differ in the strikes they
-build. Each analyser is one ``analyze_*(ctx)`` function whose docstring states its rule and score:
-:func:`analyze_broken_wing_butterfly`, :func:`analyze_broken_wing_condor`.
+build. Each analyser is one ``analyze_*(ctx)`` function whose docstring states its rule and score,
+with its score formula just above it: :func:`analyze_broken_wing_butterfly` (:func:`broken_wing_score`),
+:func:`analyze_broken_wing_condor` (:func:`condor_score`).
 """
 from __future__ import annotations
 
@@ -17,9 +18,8 @@ import numpy as np
 
 from pricing.chain import years_to_settlement
 from strategies.analysers.common import (
-    NO_PRICING_INPUTS, Context, anchor_row, atm_iv, expiry_for, pick_row, same_expiry_setup, spot_problem,
+    NO_PRICING_INPUTS, Context, Parts, anchor_row, atm_iv, expiry_for, pick_row, same_expiry_setup, spot_problem, tier,
     vix_problem)
-from strategies.scoring import broken_wing_score, condor_score
 from strategies.structures import Structure, legs_from_rows, probability_of_profit
 from strategies.verdict import Setup, StrategyAnalysis, decide, refuse, refuse_setup
 
@@ -121,6 +121,17 @@ def risk_side_cushion_pct(spot: float, breakevens: tuple[float, ...], call_broke
     return abs(nearest - spot) / spot * 100.0
 
 
+def broken_wing_score(vix: float, credit: float, reward_to_risk: float, cushion_pct: float, scale: float) -> Parts:
+    """VIX 20-30 25 (else 15); credit >= 0.75 25 (>= 0.50 20, >= 0.25 10); max profit / max loss
+    >= 1.5 25 (>= 1 15, >= 0.5 5); breakeven on the risk side >= 2% from spot 25 (>= 1% 15)."""
+    return (
+        ("vix", 25.0 if 20.0 <= vix <= 30.0 else 15.0),
+        ("credit", tier(credit, [(0.75 * scale, 25.0), (0.5 * scale, 20.0), (0.25 * scale, 10.0)])),
+        ("reward/risk", tier(reward_to_risk, [(1.5, 25.0), (1.0, 15.0), (0.5, 5.0)])),
+        ("cushion", tier(cushion_pct, [(2.0, 25.0), (1.0, 15.0)])),
+    )
+
+
 def analyze_broken_wing_butterfly(ctx: Context) -> StrategyAnalysis:
     """Broken Wing Butterfly (spec ``analyze_broken_wing_butterfly``): a long butterfly with one wing
     wider, entered for a credit.
@@ -133,7 +144,7 @@ def analyze_broken_wing_butterfly(ctx: Context) -> StrategyAnalysis:
     one and the whole fly within ``max_butterfly_width`` (scaled). Buy 1 lower, sell 2 body, buy 1
     upper, all calls (call side broken) or all puts. Net credit >= ``bwb_min_credit`` (scaled). The loss
     is on the broken side only: (wide - narrow - credit).
-    Score: :func:`strategies.scoring.broken_wing_score`, cut-off ``bwb_min_score``.
+    Score: :func:`broken_wing_score`, cut-off ``bwb_min_score``.
     """
     s = ctx.params.s
     found = broken_wing_setup(ctx, BROKEN_WING_BUTTERFLY_NAME, build_broken_wing_butterfly)
@@ -208,6 +219,18 @@ def profit_probability(ctx: Context, setup: Setup, expiry: date) -> tuple[float,
     return pop, "" if np.isfinite(pop) else "expired"
 
 
+def condor_score(vix: float, credit: float, probability: float, target_probability: float,
+                 reward_to_risk: float, scale: float) -> Parts:
+    """VIX 20-30 25 (else 15); credit as the broken-wing butterfly; probability of profit >= target
+    + 10 pts 25 (>= target 15); max profit / max loss >= 1.5 25 (>= 1 15, >= 0.5 5)."""
+    return (
+        ("vix", 25.0 if 20.0 <= vix <= 30.0 else 15.0),
+        ("credit", tier(credit, [(0.75 * scale, 25.0), (0.5 * scale, 20.0), (0.25 * scale, 10.0)])),
+        ("probability", tier(probability, [(target_probability + 0.10, 25.0), (target_probability, 15.0)])),
+        ("reward/risk", tier(reward_to_risk, [(1.5, 25.0), (1.0, 15.0), (0.5, 5.0)])),
+    )
+
+
 def analyze_broken_wing_condor(ctx: Context) -> StrategyAnalysis:
     """Broken Wing Condor: named by the spec, not specified there. Designed in the broken-wing
     butterfly's style, with the condor settings the spec does give.
@@ -225,7 +248,7 @@ def analyze_broken_wing_condor(ctx: Context) -> StrategyAnalysis:
     (wide - narrow - credit). The snapped wide wing must stay wider than the narrow one; K4 - K1 at most
     ``max_condor_width`` (scaled). Net credit >= ``bwb_min_credit`` (scaled). Probability of profit (lognormal
     at the expiry's ATM IV, exact breakevens) >= ``iron_condor_probability``.
-    Score: :func:`strategies.scoring.condor_score`, cut-off ``bwc_min_score`` (default 70).
+    Score: :func:`condor_score`, cut-off ``bwc_min_score`` (default 70).
     """
     s = ctx.params.s
     found = broken_wing_setup(ctx, BROKEN_WING_CONDOR_NAME, build_broken_wing_condor)

@@ -3,7 +3,8 @@ move) and the Batman (a call butterfly above and a put butterfly below the money
 
 Both are Friday trades built around the listed strike nearest spot, its quote required liquid, with
 wings snapped to listed strikes. Each analyser is one ``analyze_*(ctx)`` function whose docstring
-states its rule and score: :func:`analyze_butterfly`, :func:`analyze_batman`.
+states its rule and score, with its score formula just above it: :func:`analyze_butterfly`
+(:func:`butterfly_score`), :func:`analyze_batman` (:func:`batman_score`).
 """
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ from datetime import date
 import numpy as np
 
 from strategies.analysers.common import (
-    Context, anchor_row, gated_structure, nearest_shared_strike, pick_row, same_expiry_setup, side_rows,
-    spot_problem, vix_problem)
-from strategies.scoring import batman_score, butterfly_score
+    Context, Parts, anchor_row, gated_structure, nearest_shared_strike, pick_row, same_expiry_setup, side_rows,
+    spot_problem, tier, vix_problem)
 from strategies.structures import Structure, legs_from_rows
 from strategies.verdict import StrategyAnalysis, decide, refuse, refuse_setup
 
@@ -81,6 +81,18 @@ def build_butterfly(ctx: Context, expiry: date, is_call: bool, wing_target: floa
     return Structure(f"Short {kind} Butterfly {k - width:g}/{k:g}/{k + width:g}", legs), ""
 
 
+def butterfly_score(move_pct: float, vix: float, credit: float, reward_to_risk: float, scale: float) -> Parts:
+    """Spec: |move| 1-3% 30 (>3% 15); VIX 18-25 25 (15-30 15); credit >= 1.00 25 (>= 0.50 15);
+    max profit / max loss >= 0.5 20 (>= 0.3 10)."""
+    move = abs(move_pct)
+    return (
+        ("move", 30.0 if 1.0 <= move <= 3.0 else 15.0 if move > 3.0 else 0.0),
+        ("vix", 25.0 if 18.0 <= vix <= 25.0 else 15.0 if 15.0 <= vix <= 30.0 else 0.0),
+        ("credit", tier(credit, [(1.0 * scale, 25.0), (0.5 * scale, 15.0)])),
+        ("reward/risk", tier(reward_to_risk, [(0.5, 20.0), (0.3, 10.0)])),
+    )
+
+
 def analyze_butterfly(ctx: Context) -> StrategyAnalysis:
     """Enhanced Butterfly (spec ``analyze_enhanced_butterfly``): a 0DTE short butterfly on a Friday move.
 
@@ -96,7 +108,7 @@ def analyze_butterfly(ctx: Context) -> StrategyAnalysis:
     profit / max loss; a symmetric butterfly receives a credit only when it is sold. So this is a
     short butterfly: sell 1 lower wing, buy 2 body, sell 1 upper wing. It keeps the credit when the
     move carries price beyond a wing by expiry and loses at most (width - credit) if price pins the body.
-    Score: :func:`strategies.scoring.butterfly_score` (the spec's), cut-off ``butterfly_min_score``.
+    Score: :func:`butterfly_score` (the spec's), cut-off ``butterfly_min_score``.
     """
     move, why = _butterfly_gates(ctx)
     if why is not None:
@@ -177,6 +189,18 @@ def build_batman(ctx: Context, expiry: date) -> tuple[Structure | None, str]:
     return Structure(name, legs), ""
 
 
+def batman_score(vix: float, credit: float, reward_to_risk: float, off_center: float, scale: float) -> Parts:
+    """VIX >= 30 30 (>= 25 25, >= 22 15); credit >= 2.50 30 (>= 2.00 20, >= 1.50 10); max profit /
+    max loss >= 1 20 (>= 0.5 10); |spot - centre strike| <= 25% of the inner width 20 (<= 50% 10)
+    (``off_center`` is that fraction)."""
+    return (
+        ("vix", tier(vix, [(30.0, 30.0), (25.0, 25.0), (22.0, 15.0)])),
+        ("credit", tier(credit, [(2.5 * scale, 30.0), (2.0 * scale, 20.0), (1.5 * scale, 10.0)])),
+        ("reward/risk", tier(reward_to_risk, [(1.0, 20.0), (0.5, 10.0)])),
+        ("centring", 20.0 if off_center <= 0.25 else 10.0 if off_center <= 0.5 else 0.0),
+    )
+
+
 def analyze_batman(ctx: Context) -> StrategyAnalysis:
     """Batman Spread (spec ``analyze_batman_spread``): two broken-wing butterflies back to back, whose
     expiry P&L has two peaks ("ears") at the inner strikes, entered for a credit.
@@ -191,7 +215,7 @@ def analyze_batman(ctx: Context) -> StrategyAnalysis:
     nearest spot listed for both rights (both quotes must be liquid); inner/outer = ``batman_inner_width`` /
     ``batman_outer_width`` SPY points (scaled), each snapped to the nearest liquid listed strike beyond
     the previous one; far-call minus far-put at most ``max_condor_width`` (scaled); credit >=
-    ``batman_min_credit`` (scaled). Score: :func:`strategies.scoring.batman_score`, cut-off ``batman_min_score``.
+    ``batman_min_credit`` (scaled). Score: :func:`batman_score`, cut-off ``batman_min_score``.
     """
     s = ctx.params.s
     if not ctx.snap.is_friday():

@@ -1,6 +1,6 @@
 """What every analyser shares: choosing real contracts from the chain, the bar's context, the VIX and
-spot gates, and pricing a chosen structure. One module because every analyser calls both halves and
-nothing outside the analysers uses them.
+spot gates, pricing a chosen structure, and the step function of the score formulas. One module
+because every analyser calls all of it and nothing outside the analysers uses it.
 
 Choosing contracts (liquid quotes, the listed expiry nearest a DTE target, listed strikes nearest a
 target price, ATM IV), vectorised over :class:`core.market.ChainColumns` columns. Nothing is rounded to
@@ -9,11 +9,18 @@ actually listed, with a quote passing :func:`liquid_mask`, for that expiry and r
 
 The bar as the analysers see it (:class:`Context`), the gates most of them share in the spec's order,
 and a chosen structure priced (natural, mid, limit) with its exact expiry risk and net Greeks.
+
+Scores are 0-100, given as (component, points) :data:`Parts` so a verdict shows how it was reached;
+each analyser's formula stands next to it, built from the step function :func:`tier`. The butterfly's
+formula is the spec's ``score_butterfly_setup``. The spec names but does not give the others; each
+follows the same pattern (three or four components, tiers, total capped at 100) and rewards what its
+strategy needs. Per-share credits are compared with the spec's SPY numbers times ``scale`` (see
+:mod:`strategies.params`); percentages are of the underlying's price; IVs in vol points.
 """
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 import numpy as np
@@ -28,6 +35,8 @@ from strategies.verdict import NetPrices, Setup, StrategyAnalysis, refuse
 
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.intp]
+
+Parts = tuple[tuple[str, float], ...]
 
 NO_PRICING_INPUTS = "pricing inputs (rate, dividend yield) not given"
 
@@ -240,3 +249,13 @@ def gated_structure(ctx: Context, name: str, vix_low: float | None, vix_high: fl
     if structure is None:
         return refuse(name, why)
     return vix, structure
+
+
+# --- scoring -----------------------------------------------------------------------------------------
+
+def tier(value: float, tiers: Sequence[tuple[float, float]]) -> float:
+    """Points of the first (threshold, points) whose threshold ``value`` reaches, else 0."""
+    for threshold, points in tiers:
+        if value >= threshold:
+            return points
+    return 0.0

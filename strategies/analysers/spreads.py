@@ -3,7 +3,8 @@ the 1x2 Put Ratio (buy 1 at-the-money put, sell 2 further down).
 
 Both anchor one leg at the listed strike nearest spot, its quote required liquid, and take the other
 from the listed expiry or strike the spec's targets point to. Each analyser is one ``analyze_*(ctx)``
-function whose docstring states its rule and score: :func:`analyze_diagonal`, :func:`analyze_ratio`.
+function whose docstring states its rule and score, with its score formula just above it:
+:func:`analyze_diagonal` (:func:`diagonal_score`), :func:`analyze_ratio` (:func:`ratio_score`).
 """
 from __future__ import annotations
 
@@ -12,9 +13,8 @@ from datetime import date
 import numpy as np
 
 from strategies.analysers.common import (
-    NO_PRICING_INPUTS, Context, anchor_row, atm_iv, expiry_for, gated_structure, greeks_of, nearest_shared_strike,
-    pick_row, same_expiry_setup, side_rows, spot_problem, vix_problem)
-from strategies.scoring import diagonal_score, ratio_score
+    NO_PRICING_INPUTS, Context, Parts, anchor_row, atm_iv, expiry_for, gated_structure, greeks_of,
+    nearest_shared_strike, pick_row, same_expiry_setup, side_rows, spot_problem, tier, vix_problem)
 from strategies.structures import Structure, legs_from_rows
 from strategies.valuation import front_expiry_profile
 from strategies.verdict import NetPrices, Setup, StrategyAnalysis, decide, refuse
@@ -64,6 +64,19 @@ def build_diagonal(ctx: Context, front: date, back: date, is_call: bool) -> tupl
     return Structure(name, legs_from_rows(chain, [short, long], [-1, 1])), ""
 
 
+def diagonal_score(iv_edge_points: float, vix: float, directional: bool, reward_to_risk: float) -> Parts:
+    """Front-minus-back ATM IV >= 3 pts 30 (>= 1 20, > 0 10); VIX 15-28 25 (else 10, the spec's
+    "best between 15-28"); a directional bias 20 (neutral 10); front-expiry max profit / max loss
+    >= 1 25 (>= 0.5 15)."""
+    edge = 30.0 if iv_edge_points >= 3.0 else 20.0 if iv_edge_points >= 1.0 else 10.0 if iv_edge_points > 0 else 0.0
+    return (
+        ("iv edge", edge),
+        ("vix", 25.0 if 15.0 <= vix <= 28.0 else 10.0),
+        ("bias", 20.0 if directional else 10.0),
+        ("reward/risk", tier(reward_to_risk, [(1.0, 25.0), (0.5, 15.0)])),
+    )
+
+
 def analyze_diagonal(ctx: Context) -> StrategyAnalysis:
     """Diagonal Spread (spec ``analyze_diagonal_spreads``): sell the front expiry, buy the back, when the
     chain's own IV term structure is in backwardation.
@@ -76,7 +89,7 @@ def analyze_diagonal(ctx: Context) -> StrategyAnalysis:
     spec, one strike for both legs (the strike nearest spot listed in both expiries, both quotes liquid), so it is
     the at-the-money diagonal the spec prices (a calendar). Risk is valued at the front expiry with the
     back leg priced by the pricing core at its own IV (:func:`strategies.valuation.front_expiry_profile`).
-    Score: :func:`strategies.scoring.diagonal_score`, cut-off ``diagonal_min_score``.
+    Score: :func:`diagonal_score`, cut-off ``diagonal_min_score``.
     """
     s = ctx.params.s
     vix, why = vix_problem(ctx, s.diagonal_vix_min, s.diagonal_vix_max)
@@ -134,6 +147,16 @@ def cushion_pct(spot: float, breakevens: tuple[float, ...]) -> float:
     return (spot - min(below)) / spot * 100.0 if below else 0.0
 
 
+def ratio_score(vix: float, credit: float, cushion_pct: float, scale: float) -> Parts:
+    """VIX >= 25 35 (>= 20 25); credit >= 0.50 35 (no debit 20); lowest breakeven >= 5% below spot
+    30 (>= 3% 15)."""
+    return (
+        ("vix", tier(vix, [(25.0, 35.0), (20.0, 25.0)])),
+        ("credit", tier(credit, [(0.5 * scale, 35.0), (0.0, 20.0)])),
+        ("cushion", tier(cushion_pct, [(5.0, 30.0), (3.0, 15.0)])),
+    )
+
+
 def analyze_ratio(ctx: Context) -> StrategyAnalysis:
     """1x2 Put Ratio (spec ``analyze_ratio_spreads``): buy 1 at-the-money put, sell 2 further down.
 
@@ -143,7 +166,7 @@ def analyze_ratio(ctx: Context) -> StrategyAnalysis:
     Risk: the second short put is naked. Its loss grows as the underlying falls and is largest at a
     settlement of 0, where the payoff is finite (2 x short strike - long strike); that worst case is the
     max loss reported (never a made-up stop-based number), so the risk budget usually refuses it unless
-    the account is large. Score: :func:`strategies.scoring.ratio_score`, cut-off ``ratio_min_score``.
+    the account is large. Score: :func:`ratio_score`, cut-off ``ratio_min_score``.
     """
     s = ctx.params.s
     gated = gated_structure(ctx, RATIO_NAME, s.ratio_vix_min, None, s.ratio_dte, build_ratio)
