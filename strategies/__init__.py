@@ -12,4 +12,6 @@ Layout (each module's docstring states its units):
                      and condor), spreads.py (diagonal, 1x2 ratio), and common.py (choosing contracts:
                      liquid quotes, nearest listed expiry and strikes, ATM IV; the shared gates; tier())
     section9b.py     Section9BStrategies: runs them all and ranks the tradeable ones
+    zero_dte.py      the Friday 0DTE credit spread (vertical or iron condor) Progressive Friday drives
+    trade_book.py    the trade book: every structure opened, entry order to close, as a state machine
 """
