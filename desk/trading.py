@@ -21,8 +21,8 @@ from core.orders import ceil_to_tick, floor_to_tick
 from core.settings import Settings, ZeroDteParameters
 from desk.interface import CancelOrder, ClosePurpose, EntryPurpose, OrderStatus, OrderUpdate, Outbox, SendOrder, mask_numbers
 from pricing.chain import PricingInputs, usable_mid
-from strategies.legs import Structure, legs_from_rows
 from strategies.section9b import Section9BStrategies, StrategyAnalysis
+from strategies.structures import Structure, legs_from_rows
 from strategies.trade_book import ExitRules, Trade, TradeBook, TradeState, mark_net
 from strategies.zero_dte import plan_zero_dte
 

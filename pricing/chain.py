@@ -1,24 +1,39 @@
-"""Per-contract IV and Greeks for the options held, from the chain's live quotes.
+"""Chain-level pricing: the pricing core as its callers use it, and per-contract IV and Greeks from a
+chain's live quotes. One module because both choose the model the same way, from the same
+:class:`PricingInputs` (rate, dividend yield, exercise style at this bar).
 
-The implied volatility comes from the quote's mid through the pricing core (Let's Be Rational for
-European SPX/SPXW, Andersen-Lake-Offengenden for American equity options). A quote that cannot give
-a price (NaN, zero or negative ask, zero bid, crossed, or older than the allowed quote age) falls back to LEAN's own contract IV, and the
-result says so; with neither, the contract's Greeks are unavailable. No volatility is ever assumed.
-Units: per share; theta per calendar day, vega and rho per 1 point.
+The pricing core as the strategies call it (:func:`years_to_settlement`, :func:`implied_vols`,
+:func:`model_price`, :func:`model_greeks`): European (Black-Scholes-Merton, :mod:`pricing.black_scholes`)
+for index options, American (Andersen-Lake-Offengenden, :mod:`pricing.american`) when
+``PricingInputs.american`` is set (equities). Rate and dividend yield come from the caller's
+:class:`PricingInputs` (LEAN's models in ``main.py``); nothing here assumes a rate or a volatility. Time
+is calendar years to each contract's settlement instant (:mod:`pricing.expiry`).
+
+Per-contract IV and Greeks for the options held (:func:`greeks_for`): the implied volatility comes
+from the quote's mid through the pricing core (Let's Be Rational for European SPX/SPXW,
+Andersen-Lake-Offengenden for American equity options). A quote that cannot give a price (NaN, zero
+or negative ask, zero bid, crossed, or older than the allowed quote age) falls back to LEAN's own
+contract IV, and the result says so; with neither, the contract's Greeks are unavailable. No
+volatility is ever assumed.
+
+Units: prices per share; Greeks per share with theta per calendar day, vega and rho per 1 vol point
+(as :func:`pricing.black_scholes.bs_greeks` gives them).
 """
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from core.market import ChainColumns, ContractSpec
 from pricing.american import american_greeks, american_implied_volatility, american_price
 from pricing.expiry import AM_SETTLEMENT, PM_SETTLEMENT, year_fraction_to_expiry
-from pricing.black_scholes import bs_greeks, bs_price, implied_volatility
+from pricing.black_scholes import Greeks, bs_greeks, bs_price, implied_volatility
+
+FloatArray = NDArray[np.float64]
 
 SOURCE_MID = "mid"
 SOURCE_LEAN = "lean-iv (quote unusable)"
@@ -37,6 +52,40 @@ class PricingInputs:
     american: bool
     max_quote_age_minutes: float = 5.0
 
+
+# --- the pricing core as the strategies call it ---------------------------------------------------
+
+def years_to_settlement(now: datetime, expiries: Sequence[date] | NDArray[np.datetime64],
+                        settles_at_open: ArrayLike) -> FloatArray:
+    """Years from ``now`` to each contract's settlement (09:30 for AM-settled, 16:00 otherwise)."""
+    days = np.asarray(expiries, dtype="datetime64[D]")
+    am = np.broadcast_to(np.asarray(settles_at_open, dtype=np.bool_), days.shape)
+    return np.where(am, year_fraction_to_expiry(now, days, AM_SETTLEMENT),
+                    year_fraction_to_expiry(now, days, PM_SETTLEMENT))
+
+
+def implied_vols(price: ArrayLike, spot: float, strike: ArrayLike, t: ArrayLike, is_call: ArrayLike,
+                 market: PricingInputs) -> FloatArray:
+    """IV (decimal per year) of each price; NaN where no volatility reproduces it."""
+    solve = american_implied_volatility if market.american else implied_volatility
+    return solve(price, spot, strike, t, market.rate, market.dividend_yield, is_call)
+
+
+def model_price(spot: ArrayLike, strike: ArrayLike, t: ArrayLike, vol: ArrayLike, is_call: ArrayLike,
+                market: PricingInputs) -> FloatArray:
+    """Model price per share (t <= 0 gives intrinsic value)."""
+    price = american_price if market.american else bs_price
+    return price(spot, strike, t, market.rate, market.dividend_yield, vol, is_call)
+
+
+def model_greeks(spot: ArrayLike, strike: ArrayLike, t: ArrayLike, vol: ArrayLike, is_call: ArrayLike,
+                 market: PricingInputs) -> Greeks:
+    """Per-share Greeks (delta, gamma, theta/day, vega/point, rho/point)."""
+    greeks = american_greeks if market.american else bs_greeks
+    return greeks(spot, strike, t, market.rate, market.dividend_yield, vol, is_call)
+
+
+# --- per-contract IV and Greeks from the chain's quotes --------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
 class ContractGreeks:
@@ -85,8 +134,7 @@ def _theta_within_time_value(market: PricingInputs, strike: NDArray[np.float64],
     if not np.any(short):
         return theta
     assert market.spot is not None
-    price = (american_price if market.american else bs_price)(
-        market.spot, strike, np.maximum(t, 0.0), market.rate, market.dividend_yield, np.nan_to_num(vol), is_call)
+    price = model_price(market.spot, strike, np.maximum(t, 0.0), np.nan_to_num(vol), is_call, market)
     intrinsic = np.maximum(0.0, np.where(is_call, market.spot - strike, strike - market.spot))
     time_value = np.maximum(price - intrinsic, 0.0)
     return np.where(short, np.maximum(theta, -time_value), theta)
@@ -103,12 +151,9 @@ def greeks_for(contracts: Sequence[ContractSpec], chain: ChainColumns, market: P
         return {}
     rows = np.array([index[c] for c in wanted])
     strike, is_call = chain.strike[rows], chain.is_call[rows]
-    am = np.array([c.settles_at_open for c in wanted], dtype=np.bool_)
-    t = np.where(am, year_fraction_to_expiry(market.now, chain.expiry[rows], AM_SETTLEMENT),
-                 year_fraction_to_expiry(market.now, chain.expiry[rows], PM_SETTLEMENT))
+    t = years_to_settlement(market.now, chain.expiry[rows], [c.settles_at_open for c in wanted])
     mid = usable_mid(chain.bid[rows], chain.ask[rows], chain.quote_age_minutes[rows], market.max_quote_age_minutes)
-    solve = american_implied_volatility if market.american else implied_volatility
-    iv = solve(mid, market.spot, strike, t, market.rate, market.dividend_yield, is_call)
+    iv = implied_vols(mid, market.spot, strike, t, is_call, market)
     expired = t <= 0
     from_mid = np.isfinite(iv) & ~expired
     # a usable mid with no time value (deep in the money near expiry) has no IV: the market is
@@ -116,11 +161,10 @@ def greeks_for(contracts: Sequence[ContractSpec], chain: ChainColumns, market: P
     intrinsic = _discounted_intrinsic(market, strike, t, is_call)
     last_mid = usable_mid(chain.bid[rows], chain.ask[rows], np.zeros(len(rows)), np.inf)  # fresh or not
     with np.errstate(invalid="ignore"):
-        flat = ~from_mid & ~expired & np.isfinite(last_mid) & (last_mid <= intrinsic + 1e-9) \
-            & ~np.isfinite(chain.lean_iv[rows])
+        flat = (~from_mid & ~expired & np.isfinite(last_mid) & (last_mid <= intrinsic + 1e-9)
+                & ~np.isfinite(chain.lean_iv[rows]))
     vol = np.where(expired | flat, 0.0, np.where(from_mid, iv, chain.lean_iv[rows]))
-    price_greeks = american_greeks if market.american else bs_greeks
-    g = price_greeks(market.spot, strike, t, market.rate, market.dividend_yield, vol, is_call)
+    g = model_greeks(market.spot, strike, t, vol, is_call, market)
     theta = _theta_within_time_value(market, strike, t, vol, is_call, g["theta"])
     sources = np.where(expired, SOURCE_EXPIRED, np.where(
         from_mid, SOURCE_MID, np.where(flat, SOURCE_NO_TIME_VALUE, SOURCE_LEAN)))

@@ -1,16 +1,17 @@
 """Strategies: multi-leg structures, their exact risk, and the Section 9B analysers (no LEAN imports).
 
 Layout (each module's docstring states its units):
-    legs.py          Leg (contract, signed quantity, bid/ask) and Structure (natural / mid / far prices)
-    payoff.py        exact expiry risk of one-expiry structures from the payoff's kinks (RiskProfile)
-    front_expiry.py  two-expiry structures valued at the front expiry (back legs by the pricing core)
-    probability.py   probability of profit at the chain's ATM IV
-    net_greeks.py    net Greeks from each leg's own implied volatility
-    model.py         the pricing core (risk/) as the strategies call it
-    chain_select.py  liquid quotes, nearest listed expiry and strikes, ATM IV
+    structures.py    a multi-leg structure: its legs (Leg), its natural / mid / far prices (Structure),
+                     its exact expiry risk from the payoff's kinks (RiskProfile), its probability of profit
+    valuation.py     a structure valued with the pricing model: net Greeks from each leg's own IV, and
+                     two-expiry structures valued at the front expiry (back legs by the pricing core)
     params.py        analyser parameters (Section9BSettings + documented extras), SPY price scale
-    scoring.py       0-100 score formulas as (component, points) parts
     verdict.py       StrategyAnalysis, NetPrices, the order plan (OrderIntent) and the risk budget
-    analysers/       one module per analyser: butterfly, diagonal, ratio, broken_wing, batman, condor
+    analysers/       the six analysers, each beside its 0-100 score formula, in three families:
+                     butterflies.py (enhanced butterfly, batman), broken_wings.py (broken-wing butterfly
+                     and condor), spreads.py (diagonal, 1x2 ratio), and common.py (choosing contracts:
+                     liquid quotes, nearest listed expiry and strikes, ATM IV; the shared gates; tier())
     section9b.py     Section9BStrategies: runs them all and ranks the tradeable ones
+    zero_dte.py      the Friday 0DTE credit spread (vertical or iron condor) Progressive Friday drives
+    trade_book.py    the trade book: every structure opened, entry order to close, as a state machine
 """

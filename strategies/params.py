@@ -9,7 +9,7 @@ Price scale: the spec states strike widths and per-share credits for SPY. They a
 of SPY's price, so ``scale = underlying price / spy_reference_price`` converts them: a 10-point SPY
 width is ``10 * scale`` points on any underlying (SPX at 3,800 with the reference 450: 84.4 points),
 and a 0.50 SPY credit is ``0.50 * scale`` per share. The scaled width is then snapped to a listed
-strike (see :mod:`strategies.chain_select`).
+strike (see :mod:`strategies.analysers.common`).
 """
 from __future__ import annotations
 

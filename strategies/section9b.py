@@ -7,7 +7,7 @@ Every refusal carries its reason; a VIX-gated analyser with no VIX says "VIX una
 A tradeable verdict carries a ready :class:`core.orders.OrderIntent` (units = 1; the caller sizes it,
 e.g. with ``verdict.units_within_risk``, the units whose max loss fits ``max_risk_per_trade``).
 
-The rules and scores of each analyser are documented in :mod:`strategies.analysers`.
+The rules and scores of each analyser are documented on its ``analyze_*`` function in :mod:`strategies.analysers`.
 """
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from collections.abc import Callable
 from core.market import MarketSnapshot
 from core.settings import Section9BSettings
 from pricing.chain import PricingInputs
-from strategies.analysers import batman, broken_wing, butterfly, condor, diagonal, ratio
+from strategies.analysers.broken_wings import analyze_broken_wing_butterfly, analyze_broken_wing_condor
+from strategies.analysers.butterflies import analyze_batman, analyze_butterfly
 from strategies.analysers.common import Context
+from strategies.analysers.spreads import analyze_diagonal, analyze_ratio
 from strategies.params import AnalyserParams
 from strategies.verdict import NetPrices, StrategyAnalysis
 
@@ -25,7 +27,8 @@ Analyser = Callable[[Context], StrategyAnalysis]
 
 #: Analysers in report order (ties in score keep this order).
 ANALYSERS: tuple[Analyser, ...] = (
-    butterfly.analyze, diagonal.analyze, ratio.analyze, broken_wing.analyze, batman.analyze, condor.analyze)
+    analyze_butterfly, analyze_diagonal, analyze_ratio, analyze_broken_wing_butterfly, analyze_batman,
+    analyze_broken_wing_condor)
 
 
 class Section9BStrategies:
@@ -45,25 +48,25 @@ class Section9BStrategies:
 
     def analyze_enhanced_butterfly(self, snap: MarketSnapshot, market: PricingInputs | None = None
                                    ) -> StrategyAnalysis:
-        return self._run(butterfly.analyze, snap, market)
+        return self._run(analyze_butterfly, snap, market)
 
     def analyze_diagonal_spreads(self, snap: MarketSnapshot, market: PricingInputs | None = None
                                  ) -> StrategyAnalysis:
-        return self._run(diagonal.analyze, snap, market)
+        return self._run(analyze_diagonal, snap, market)
 
     def analyze_ratio_spreads(self, snap: MarketSnapshot, market: PricingInputs | None = None) -> StrategyAnalysis:
-        return self._run(ratio.analyze, snap, market)
+        return self._run(analyze_ratio, snap, market)
 
     def analyze_broken_wing_butterfly(self, snap: MarketSnapshot, market: PricingInputs | None = None
                                       ) -> StrategyAnalysis:
-        return self._run(broken_wing.analyze, snap, market)
+        return self._run(analyze_broken_wing_butterfly, snap, market)
 
     def analyze_batman_spread(self, snap: MarketSnapshot, market: PricingInputs | None = None) -> StrategyAnalysis:
-        return self._run(batman.analyze, snap, market)
+        return self._run(analyze_batman, snap, market)
 
     def analyze_broken_wing_condor(self, snap: MarketSnapshot, market: PricingInputs | None = None
                                    ) -> StrategyAnalysis:
-        return self._run(condor.analyze, snap, market)
+        return self._run(analyze_broken_wing_condor, snap, market)
 
     def analyze_all_section9b(self, snap: MarketSnapshot, market: PricingInputs | None = None
                               ) -> tuple[list[StrategyAnalysis], list[StrategyAnalysis]]:

@@ -14,10 +14,9 @@ import math
 from datetime import datetime
 
 from core.orders import OrderIntent, floor_to_tick
-from strategies.legs import Structure
-from strategies.net_greeks import NetGreeks
 from strategies.params import AnalyserParams
-from strategies.payoff import RiskProfile
+from strategies.structures import RiskProfile, Structure
+from strategies.valuation import NetGreeks
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,7 +21,7 @@ from core.market import MarketSnapshot
 from core.orders import OrderIntent, floor_to_tick
 from core.settings import ZeroDteParameters, ZeroDteSettings
 from pricing.chain import PricingInputs, greeks_for, usable_mid
-from strategies.legs import Structure, legs_from_rows
+from strategies.structures import Structure, legs_from_rows
 
 
 @dataclasses.dataclass(frozen=True)

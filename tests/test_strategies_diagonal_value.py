@@ -12,9 +12,8 @@ from pricing.american import american_price
 from pricing.chain import PricingInputs
 from pricing.expiry import year_fraction_to_expiry
 from pricing.black_scholes import bs_price
-from strategies.front_expiry import front_expiry_profile
-from strategies.legs import Leg, Structure
-from strategies.net_greeks import leg_ivs
+from strategies.structures import Leg, Structure
+from strategies.valuation import front_expiry_profile, leg_ivs
 from tests.test_strategies_chains import DIV, RATE
 
 NOW = datetime(2021, 1, 7, 11, 0)

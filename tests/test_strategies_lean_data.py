@@ -229,17 +229,17 @@ def test_goog_lenient_rules_price_by_hand(goog, lean_data_dir):
 def test_goog_0dte_short_butterfly_from_the_builder(goog, lean_data_dir):
     """Thursday, so the analyser's Friday gate refuses; its builder on the 0DTE expiry: put body 750
     (nearest listed to 749.23), wing 10 (the spec's 9.18 at VIX 24, snapped to listed symmetric wings)."""
-    from strategies.analysers import butterfly
+    from strategies.analysers.butterflies import BUTTERFLY_NAME, build_butterfly, wing_width
     from strategies.analysers.common import Context, same_expiry_setup
     from strategies.params import AnalyserParams
 
     chain, spot, day_open, market = goog
     snap = snapshot(chain, datetime.combine(GOOG_DAY, GOOG_AT), spot, day_open, vix=24.0)
     ctx = Context.build(snap, AnalyserParams.from_settings(Lenient()), market)
-    target = butterfly.wing_width(spot, 24.0, DEFAULTS.butterfly_wing_base_pct, DEFAULTS.butterfly_wing_vix_reference)
-    structure, why = butterfly.build(ctx, GOOG_DAY, False, target)
+    target = wing_width(spot, 24.0, DEFAULTS.butterfly_wing_base_pct, DEFAULTS.butterfly_wing_vix_reference)
+    structure, why = build_butterfly(ctx, GOOG_DAY, False, target)
     assert structure is not None, why
-    setup = same_expiry_setup(ctx, butterfly.NAME, structure, ())
+    setup = same_expiry_setup(ctx, BUTTERFLY_NAME, structure, ())
     verdict = StrategyAnalysis("fly", False, 0.0, "", structure, setup.prices, setup.risk)
     assert listed(chain, verdict)
     assert [(leg.contract.strike, leg.quantity) for leg in structure.legs] == [(740.0, -1), (750.0, 2), (760.0, -1)]
@@ -248,5 +248,5 @@ def test_goog_0dte_short_butterfly_from_the_builder(goog, lean_data_dir):
     assert setup.risk.max_profit == pytest.approx(-setup.prices.limit)
     assert setup.risk.max_loss == pytest.approx(10 + setup.prices.limit)
     print(f"GOOG 0DTE {structure.describe()}: natural {natural:+.2f}, {setup.prices.describe()}")
-    _, why = butterfly.build(Context.build(snap, AnalyserParams.from_settings(DEFAULTS), market), GOOG_DAY, False, target)
+    _, why = build_butterfly(Context.build(snap, AnalyserParams.from_settings(DEFAULTS), market), GOOG_DAY, False, target)
     assert why == "At-the-money leg not tradeable: GOOG 2015-12-24 750P: spread 0.55 wider than 25% of mid 1.62"

@@ -14,13 +14,11 @@ from core.market import ChainColumns, ContractSpec
 from core.settings import Section9BSettings, load_settings
 from pricing.expiry import year_fraction_to_expiry
 from pricing.black_scholes import bs_price
-from strategies.chain_select import atm_iv, liquid_mask, nearest_expiry, nearest_row, why_illiquid
-from strategies.legs import Leg, Structure
-from strategies.net_greeks import leg_ivs, net_greeks
 from core.orders import ceil_to_tick, floor_to_tick
+from strategies.analysers.common import atm_iv, liquid_mask, nearest_expiry, nearest_row, why_illiquid
 from strategies.params import EXTRA_DEFAULTS, AnalyserParams, Liquidity, dte_window
-from strategies.payoff import same_expiry_profile
-from strategies.probability import prob_above, probability_of_profit
+from strategies.structures import Leg, Structure, prob_above, probability_of_profit, same_expiry_profile
+from strategies.valuation import leg_ivs, net_greeks
 from strategies.verdict import NetPrices, Setup, exit_plan
 from tests.test_strategies_chains import DIV, FRIDAY, RATE, bs_chain, market, strikes
 

@@ -14,8 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.market import ContractSpec
-from strategies.legs import Leg, Structure
-from strategies.payoff import same_expiry_profile
+from strategies.structures import Leg, Structure, same_expiry_profile
 from strategies.verdict import NetPrices
 
 EXPIRY = date(2021, 1, 8)

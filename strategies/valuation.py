@@ -1,8 +1,17 @@
-"""Risk of a two-expiry structure (diagonal, calendar), valued at the front expiry.
+"""A structure valued with the pricing model: net Greeks from each leg's IV, and two-expiry structures
+at the front expiry. One module because both value the legs the same way: each leg at the implied
+volatility of its own quoted mid, through the pricing core (:mod:`pricing.chain`). What needs no model
+(prices from quotes, same-expiry payoff risk) is :mod:`strategies.structures`.
 
-At the front settlement the front legs pay their intrinsic value and the back legs are worth their
-model price (pricing core, each at its own implied volatility from its quoted mid, with the time left
-from front to back settlement). As a function of the settlement price S:
+Net Greeks (:func:`net_greeks`): the sum of q x Greek over the legs. Units: per share of one unit (delta
+in shares per share, gamma per $1, theta per calendar day, vega per 1 vol point);
+:meth:`NetGreeks.dollars` turns them into the book's units (x multiplier). A leg whose mid no volatility
+reproduces makes the net Greeks unavailable, with the reason: never a guessed IV.
+
+Risk of a two-expiry structure (diagonal, calendar), valued at the front expiry
+(:func:`front_expiry_profile`). At the front settlement the front legs pay their intrinsic value and
+the back legs are worth their model price (each at its own implied volatility, with the time left from
+front to back settlement). As a function of the settlement price S:
 
     V(S) = sum_front q max(+-(S-K), 0) + sum_back q price(S, K, tau, iv) - entry      (per share)
 
@@ -21,21 +30,81 @@ widened to include every strike. ``RiskProfile.price_range`` reports it.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import Callable, Final
 
 import numpy as np
 from scipy.optimize import brentq
 
-from pricing.chain import PricingInputs
-from strategies.legs import FloatArray, Structure
-from strategies.model import model_greeks, model_price
-from strategies.net_greeks import leg_ivs, leg_times
-from strategies.payoff import RiskProfile
+from pricing.chain import PricingInputs, implied_vols, model_greeks, model_price, years_to_settlement
+from strategies.structures import FloatArray, RiskProfile, Structure
 
 SIGMA_RANGE: Final = 6.0
 _XTOL: Final = 1e-12
 
+
+# --- net Greeks -------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class NetGreeks:
+    """Sum over legs of quantity x per-share Greek; NaN with ``reason`` when unavailable."""
+
+    delta: float
+    gamma: float
+    theta: float
+    vega: float
+    reason: str = ""
+
+    @property
+    def available(self) -> bool:
+        return not self.reason
+
+    @staticmethod
+    def missing(reason: str) -> NetGreeks:
+        nan = float("nan")
+        return NetGreeks(nan, nan, nan, nan, reason)
+
+    def dollars(self, multiplier: float, units: int = 1) -> dict[str, float]:
+        """delta in share-equivalents, gamma in shares per $1, theta $/day, vega $/vol point."""
+        k = multiplier * units
+        return {"delta": self.delta * k, "gamma": self.gamma * k, "theta": self.theta * k, "vega": self.vega * k}
+
+    def describe(self) -> str:
+        if not self.available:
+            return f"Greeks unavailable ({self.reason})"
+        return (f"net delta {self.delta:+.3f}, gamma {self.gamma:+.4f}, theta {self.theta:+.3f}/day, "
+                f"vega {self.vega:+.3f}/pt per share")
+
+
+def leg_times(structure: Structure, market: PricingInputs) -> FloatArray:
+    """Years to each leg's settlement."""
+    contracts = [leg.contract for leg in structure.legs]
+    return years_to_settlement(market.now, [c.expiry for c in contracts], [c.settles_at_open for c in contracts])
+
+
+def leg_ivs(structure: Structure, spot: float, market: PricingInputs) -> FloatArray:
+    """Each leg's IV from its quoted mid (NaN where none exists, e.g. a mid below intrinsic)."""
+    mids = (structure.bids + structure.asks) / 2.0
+    return implied_vols(mids, spot, structure.strikes, leg_times(structure, market), structure.is_call, market)
+
+
+def net_greeks(structure: Structure, spot: float, market: PricingInputs) -> NetGreeks:
+    """Net Greeks at ``spot`` with every leg at its own implied volatility."""
+    t = leg_times(structure, market)
+    ivs = leg_ivs(structure, spot, market)
+    expired = t <= 0
+    bad = [leg.contract.describe() for leg, iv, gone in zip(structure.legs, ivs, expired)
+           if not gone and not np.isfinite(iv)]
+    if bad:
+        return NetGreeks.missing(f"no implied volatility for {', '.join(bad)}")
+    g = model_greeks(spot, structure.strikes, t, np.where(expired, 0.0, ivs), structure.is_call, market)
+    q = structure.quantities
+    delta, gamma, theta, vega = (float(np.sum(q * g[name])) for name in ("delta", "gamma", "theta", "vega"))
+    return NetGreeks(delta, gamma, theta, vega)
+
+
+# --- two-expiry structures at the front expiry ---------------------------------------------------
 
 class _Valuation:
     """V(S) and V'(S) of a two-expiry structure at the front settlement (per share of one unit)."""
