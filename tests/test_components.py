@@ -272,10 +272,9 @@ def test_section9b_gates_report_reasons():
     assert reasons["Batman Spread"] == "Batman spreads on Fridays only"
     assert reasons["Diagonal Spread"] == "VIX unavailable (no data received)"
     assert _verdicts(_snapshot(when=datetime(2021, 1, 8, 10, 30)))["Enhanced Butterfly"] == "Wait until 10:35"
-    assert _verdicts(_snapshot(spx=3730.0))["Enhanced Butterfly"] == \
-        "Insufficient movement: 0.81% (need 1%)"
-    assert _verdicts(_snapshot(spx=3740.0, expiry=date(2021, 1, 15)))["Enhanced Butterfly"] == \
-        "No 0DTE options available"
+    assert _verdicts(_snapshot(spx=3730.0))["Enhanced Butterfly"] == "Insufficient movement: 0.81% (need 1%)"
+    assert (_verdicts(_snapshot(spx=3740.0, expiry=date(2021, 1, 15)))["Enhanced Butterfly"]
+            == "No 0DTE options available")
     assert _verdicts(_snapshot(spx=3740.0))["Enhanced Butterfly"] == "VIX unavailable (no data received)"
 
 
@@ -311,8 +310,8 @@ def test_previous_close_only_from_the_previous_session():
     tracker = SeriesTracker("SPX", timedelta(minutes=5))
     tracker.record(datetime(2021, 1, 6, 15, 59), 3750.0)  # Wednesday; Thursday had no data
     tracker.begin_day(date(2021, 1, 8), date(2021, 1, 7))
-    assert tracker.state(datetime(2021, 1, 8, 9, 31)).previous_close.reason == \
-        "no SPX close for the previous session 2021-01-07"
+    assert (tracker.state(datetime(2021, 1, 8, 9, 31)).previous_close.reason
+            == "no SPX close for the previous session 2021-01-07")
     tracker.begin_day(date(2021, 1, 8), date(2021, 1, 7), (date(2021, 1, 7), 3800.0))
     assert tracker.state(datetime(2021, 1, 8, 9, 31)).previous_close.value == 3800.0
     tracker.begin_day(date(2021, 1, 8), date(2021, 1, 7), (date(2021, 1, 6), 3750.0))  # stale history

@@ -122,3 +122,45 @@ def test_gitignore_covers_lean_outputs():
     ignored = (ROOT / ".gitignore").read_text().split()
     for entry in ("backtests/", "storage/", "live/", "data/", "__pycache__/"):
         assert entry in ignored, entry
+
+
+def _module_graph() -> dict[str, set[str]]:
+    """Project module -> project modules it imports at module level (static, from the sources)."""
+    modules = {".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): p
+               for p in _python_files() if p.relative_to(ROOT).parts[0] != "tests"}
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        edges: set[str] = set()
+        for node in ast.parse(path.read_text()).body:  # module level only: lazy imports break no cycle
+            targets: list[str] = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            edges.update(t for t in targets if t in modules and t != name)
+        graph[name] = edges
+    return graph
+
+
+def test_no_import_cycles():
+    graph, state, cycles = _module_graph(), {}, []
+
+    def visit(module: str, path: list[str]) -> None:
+        state[module] = "open"
+        for target in sorted(graph[module]):
+            if state.get(target) == "open" and not module.startswith(target + "."):  # a package's own __init__
+                cycles.append(path[path.index(target):] + [target] if target in path else [module, target])
+            elif target not in state:
+                visit(target, path + [target])
+        state[module] = "done"
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
+    assert cycles == []
+
+
+def test_no_backslash_continuations():
+    offenders = [f"{p.relative_to(ROOT)}:{i}" for p in _python_files()
+                 for i, line in enumerate(p.read_text().splitlines(), 1) if line.rstrip().endswith("\\")]
+    assert offenders == []
