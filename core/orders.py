@@ -47,7 +47,11 @@ class OrderIntent:
 
     ``limit_price`` is the net price per share of one unit (positive = debit, negative = credit,
     LEAN's combo convention); ``None`` means a market order, which the gate only allows for single
-    legs. ``max_loss`` is in account currency for the whole order, ``None`` when unbounded.
+    legs. ``max_loss`` is in account currency for the whole order at the limit (the worst price the
+    order can fill at), ``None`` when unbounded. ``value_range`` is (lowest, highest) value per share of
+    one unit of the structure once held, in LEAN's sign (sum of quantity x price): its exact expiry
+    values for one-expiry structures, the model's values at the front expiry for a diagonal; None when
+    unknown. It bounds every closing price (never pay more to close than the structure can be worth).
     """
 
     strategy: str
@@ -60,10 +64,16 @@ class OrderIntent:
     stop_loss: float | None = None
     max_loss: float | None = None
     reduces_only: bool = False
+    value_range: tuple[float, float] | None = None
 
     def contracts_total(self) -> int:
         """Contracts across all legs for the whole order (for per-order size limits)."""
         return sum(abs(leg.quantity) for leg in self.legs) * self.units
+
+    def max_loss_per_share_at(self, entry: float) -> float | None:
+        """The worst loss per share of one unit once entered at ``entry`` (LEAN sign): entry minus the
+        lowest value the structure can have; None without a value range."""
+        return None if self.value_range is None else entry - self.value_range[0]
 
     def describe_legs(self) -> str:
         return ", ".join(f"{leg.side} {abs(leg.quantity) * self.units} {leg.label()}" for leg in self.legs)

@@ -402,6 +402,12 @@ class Section9BSettings:
         "s9b-max-entry-attempts", 3, "Entries sent per strategy per day (unfilled ones are cancelled)", positive)
     entry_timeout_minutes: float = param(
         "s9b-entry-timeout-minutes", 10.0, "Cancel an unfilled entry after this many minutes", positive)
+    exit_max_quote_age_minutes: float = param(
+        "exit-max-quote-age-minutes", 5.0,
+        "Marks, stops, targets and closing limits use only leg quotes no older than this (minutes)", positive)
+    exit_stale_escalate_minutes: float = param(
+        "exit-stale-escalate-minutes", 15.0,
+        "An exit held up by stale leg quotes this long goes to a human (suggestion + alert), once", positive)
 
     def cross_check(self) -> list[str]:
         ordered = [

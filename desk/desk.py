@@ -65,7 +65,8 @@ class Desk:
         self.greeks_monitor = GreeksMonitor(settings.greeks, on_multiple_breaches=self._greeks_breach,
                                             log=self.outbox.log)
         self.friday = FridayDesk(settings.friday, self.series, history, self.outbox, live)
-        self.trading = Trading(settings, self.outbox, self.series["underlying"].last_close_on)
+        self.trading = Trading(settings, self.outbox, self.series["underlying"].last_close_on,
+                               self.manual_mode.suggest_trade)
         self.day: date | None = None
         self._now = datetime.min
         self.session_start: datetime | None = None

@@ -11,17 +11,19 @@ Every order leaves as a :class:`desk.interface.SendOrder`; the gate decides when
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 import numpy as np
 
-from core.market import MarketSnapshot
-from core.orders import ceil_to_tick, floor_to_tick
+from core.market import ChainColumns, ContractSpec, MarketSnapshot
+from core.orders import OrderIntent, ceil_to_tick, floor_to_tick
 from core.settings import Settings, ZeroDteParameters
-from desk.interface import CancelOrder, ClosePurpose, EntryPurpose, OrderStatus, OrderUpdate, Outbox, SendOrder, mask_numbers
-from pricing.chain import PricingInputs, usable_mid
+from desk.interface import Alert, CancelOrder, ClosePurpose, EntryPurpose, OrderStatus, OrderUpdate, Outbox, SendOrder, mask_numbers
+from pricing.chain import PricingInputs
 from strategies.section9b import Section9BStrategies, StrategyAnalysis
+from strategies.verdict import units_within
 from strategies.structures import Structure, legs_from_rows
 from strategies.trade_book import ExitRules, Trade, TradeBook, TradeState, mark_net
 from strategies.zero_dte import plan_zero_dte
@@ -33,9 +35,10 @@ VERDICT_RELOG = timedelta(minutes=30)
 class Trading:
     """Entries and exits, and the per-day memory that keeps them from repeating."""
 
-    def __init__(self, settings: Settings, outbox: Outbox, settlement_close: Callable[[date], float | None]) -> None:
+    def __init__(self, settings: Settings, outbox: Outbox, settlement_close: Callable[[date], float | None],
+                 suggest: Callable[[OrderIntent, str, datetime], object]) -> None:
         s9b = settings.section9b
-        self.settings, self.outbox, self.settlement_close = settings, outbox, settlement_close
+        self.settings, self.outbox, self.settlement_close, self.suggest = settings, outbox, settlement_close, suggest
         self.book = TradeBook(ExitRules(s9b.zero_dte_exit, s9b.close_days_before_expiry, s9b.close_time,
                                         timedelta(minutes=s9b.entry_timeout_minutes)))
         self.section9b = Section9BStrategies(s9b)
@@ -65,45 +68,64 @@ class Trading:
         for trade in book.stale_closes(market.time):
             for order_id in book.close_timed_out(trade):
                 out.add(CancelOrder(order_id))
-        chain = market.chain
-        rows = {c: i for i, c in enumerate(chain.contracts)}
-        # the last two-sided quote marks a position (as LEAN marks holdings), fresh or not
-        mids = usable_mid(chain.bid, chain.ask, np.zeros(len(chain)), np.inf)
-
-        def mark(contract: object) -> float | None:
-            i = rows.get(contract)  # type: ignore[call-overload]
-            return float(mids[i]) if i is not None and np.isfinite(mids[i]) else None
-
+        max_age = self.settings.section9b.exit_max_quote_age_minutes
+        fresh, last = _marks(market, max_age), _marks(market, math.inf)
         for trade in book.in_state(TradeState.OPEN):
             if trade.refused_in == automation_state:
                 continue  # its exit is already a suggestion in this state; not repeated every minute
-            current = mark_net(trade.intent.legs, mark)
+            current = mark_net(trade.intent.legs, fresh)
             reason = book.exit_reason(trade, current, market.time)
-            if reason is not None:
+            if reason is not None and current is not None:
                 self._close(trade, reason, current, market)
+                book.exit_unblocked(trade)
+                continue
+            # no fresh mark on every leg: would the last quotes (any age) call for an exit?
+            reason = reason or book.exit_reason(trade, mark_net(trade.intent.legs, last), market.time)
+            if reason is None:
+                book.exit_unblocked(trade)
+            else:
+                self._exit_blocked(trade, reason, market, max_age)
 
-    def _close(self, trade: Trade, reason: str, current: float | None, market: MarketSnapshot) -> None:
-        """Reverse the structure: at mid (rounded in our favour) for a first profit-target attempt, else at
-        the natural price (rounded to be marketable), on the limit tick tastytrade accepts."""
-        chain = market.chain
-        rows = {c: i for i, c in enumerate(chain.contracts)}
-        for leg in trade.intent.legs:
-            if leg.contract is None or leg.contract not in rows:
-                self.outbox.log_once(f"close:{trade.strategy}", f"[Section 9B] {trade.strategy}: cannot close "
-                                     f"({reason}): {leg.label()} has no quote")
-                return
-        reverse = Structure(f"{trade.strategy} exit", legs_from_rows(
-            chain, [rows[leg.contract] for leg in trade.intent.legs if leg.contract is not None],
-            [-leg.quantity for leg in trade.intent.legs]))
+    def _exit_blocked(self, trade: Trade, reason: str, market: MarketSnapshot, max_age: float) -> None:
+        """An exit is due but a leg has no usable quote within ``max_age`` minutes: no automatic close at
+        a made-up price. Say so once, wait for fresh quotes; a stop or time exit still blocked after
+        ``exit-stale-escalate-minutes`` goes to a human (suggestion + alert), once."""
+        chain, now = market.chain, market.time
+        fresh = _marks(market, max_age)
+        stale = ", ".join(leg.label() for leg in trade.intent.legs if leg.contract is None or fresh(leg.contract) is None)
+        if trade.exit_blocked_since is None:
+            self.outbox.log(f"[Section 9B] {trade.strategy}: {reason}, but no usable quote within {max_age:g} min "
+                            f"for {stale}: waiting for fresh quotes before closing")
+        wait = timedelta(minutes=self.settings.section9b.exit_stale_escalate_minutes)
+        if not self.book.exit_blocked(trade, now, wait) or reason.startswith("profit target"):
+            return
+        reverse = _reverse(trade, chain)
+        natural = reverse.natural() if reverse is not None else math.nan
+        limit = ceil_to_tick(natural, self.settings.section9b.limit_tick) if np.isfinite(natural) else None
+        intent = self.book.closing_intent(trade, reason, limit, now)  # priced on the last quotes, for a human
+        why = (f"exit held up {wait.total_seconds() / 60:g} min without usable quotes ({stale}); "
+               f"the automation does not close at a price it cannot see")
+        self.suggest(intent, why, now)
+        self.outbox.add(Alert("EXIT NEEDS A HUMAN", f"{trade.strategy}: {reason}; {why}"))
+
+    def _close(self, trade: Trade, reason: str, current: float, market: MarketSnapshot) -> None:
+        """Reverse the structure on fresh quotes: at mid (rounded in our favour) for a first profit-target
+        attempt, else at the natural price (rounded to be marketable), on the limit tick tastytrade
+        accepts, and never beyond what the structure can be worth (``TradeBook.closing_intent``)."""
+        reverse = _reverse(trade, market.chain)
+        if reverse is None:
+            return
         tick = self.settings.section9b.limit_tick
-        if reason.startswith("profit target") and current is not None and trade.close_attempts == 0:
+        if reason.startswith("profit target") and trade.close_attempts == 0:
             limit = floor_to_tick(-current, tick)
         else:
             limit = ceil_to_tick(reverse.natural(), tick)
         if not np.isfinite(limit):
             return
         intent = self.book.closing_intent(trade, reason, limit, market.time)
-        self.outbox.log(f"[Section 9B] closing {trade.strategy}: {reason}")
+        capped = "" if intent.limit_price == limit else (
+            f" (natural {limit:+.2f} capped at {intent.limit_price:+.2f}: the structure cannot be worth more)")
+        self.outbox.log(f"[Section 9B] closing {trade.strategy}: {reason}{capped}")
         self.outbox.add(SendOrder(intent, ClosePurpose(trade.trade_id, reason)))
 
     # --- Section 9B entries -------------------------------------------------------------------------
@@ -140,16 +162,22 @@ class Trading:
         if (best.intent.legs and market.time.time() >= s9b.zero_dte_exit
                 and all(leg.contract is not None and leg.contract.expiry == market.today for leg in best.intent.legs)):
             return  # no new 0DTE structure once its time exit has passed
+        limit = self._walked_limit(best, market)
+        # sized at the worst price this attempt can fill at (its limit), not at the analyser's mid
+        per_share = best.intent.max_loss_per_share_at(limit) if limit is not None else None
+        unit_loss = (per_share * best.structure.multiplier if per_share is not None and best.structure is not None
+                     else best.max_loss_dollars)
+        budget = s9b.max_risk_per_trade * market.portfolio_value
         per_unit = best.intent.contracts_total()
-        units = min(best.units_within_risk, self.settings.manual.max_contracts_per_order // max(per_unit, 1))
+        units = min(units_within(unit_loss, budget),
+                    self.settings.manual.max_contracts_per_order // max(per_unit, 1))
         if units < 1:
             self.outbox.log_once(f"size:{best.strategy}", (
                 f"[Section 9B] {best.strategy}: the risk budget ({s9b.max_risk_per_trade:.0%} of "
-                f"${market.portfolio_value:,.0f}) allows no unit at max loss ${best.max_loss_dollars or 0:,.2f} per unit"))
+                f"${market.portfolio_value:,.0f}) allows no unit at max loss ${unit_loss or 0:,.2f} per unit"))
             return
-        max_loss = best.intent.max_loss * units if best.intent.max_loss is not None else None
-        intent = dataclasses.replace(best.intent, units=units, max_loss=max_loss,
-                                     limit_price=self._walked_limit(best, market))
+        intent = dataclasses.replace(best.intent, units=units, limit_price=limit,
+                                     max_loss=unit_loss * units if unit_loss is not None else None)
         self.outbox.log(f"[Section 9B] Best opportunity: {best.strategy} (Score: {best.score:g}) x{units}: "
                         f"{intent.describe_legs()} at {intent.limit_price:+.2f}")
         self.outbox.add(SendOrder(intent, EntryPurpose(best.strategy)))
@@ -255,3 +283,29 @@ class Trading:
             self.outbox.statistic(f"0DTE {label} Fridays", (
                 f"{len(done)} trades, win rate {wins / len(done):.0%}, avg credit {sum(c for c, _ in done) / len(done):.2f}, "
                 f"avg P&L ${sum(p for _, p in done) / len(done):,.2f}, worst ${min(p for _, p in done):,.2f}"))
+
+
+def _marks(market: MarketSnapshot, max_age_minutes: float) -> Callable[[ContractSpec], float | None]:
+    """Each contract's mid from a quote no older than ``max_age_minutes`` with an ask and a bid (a zero
+    bid counts: a far wing quoted 0.00 / 0.05 is marked 0.025), not crossed; else None."""
+    chain = market.chain
+    rows = {c: i for i, c in enumerate(chain.contracts)}
+    with np.errstate(invalid="ignore"):
+        ok = ((chain.bid >= 0) & (chain.ask > 0) & (chain.ask >= chain.bid)
+              & (chain.quote_age_minutes <= max_age_minutes))
+    mids = np.where(ok, (chain.bid + chain.ask) / 2.0, np.nan)
+
+    def mark(contract: ContractSpec) -> float | None:
+        i = rows.get(contract)
+        return float(mids[i]) if i is not None and np.isfinite(mids[i]) else None
+    return mark
+
+
+def _reverse(trade: Trade, chain: ChainColumns) -> Structure | None:
+    """The closing structure with the legs' current quotes, None when a leg is not in the chain."""
+    rows = {c: i for i, c in enumerate(chain.contracts)}
+    if any(leg.contract is None or leg.contract not in rows for leg in trade.intent.legs):
+        return None
+    return Structure(f"{trade.strategy} exit", legs_from_rows(
+        chain, [rows[leg.contract] for leg in trade.intent.legs if leg.contract is not None],
+        [-leg.quantity for leg in trade.intent.legs]))

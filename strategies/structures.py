@@ -158,6 +158,11 @@ class RiskProfile:
     def profit_unbounded(self) -> bool:
         return math.isinf(self.max_profit)
 
+    def value_range(self) -> tuple[float, float]:
+        """(lowest, highest) value per share of the held structure at ``valued_at`` (LEAN sign):
+        ``entry - max_loss`` and ``entry + max_profit`` (infinite where unbounded)."""
+        return self.entry - self.max_loss, self.entry + self.max_profit
+
     def reward_to_risk(self) -> float:
         """max profit / max loss (0 when the loss is unbounded, inf when the structure cannot lose)."""
         if self.loss_unbounded:

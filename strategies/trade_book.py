@@ -76,6 +76,8 @@ class Trade:
     close_attempts: int = 0
     exit_reason: str = ""
     refused_in: str = ""  # the automation state in which the exit was refused (not retried there)
+    exit_blocked_since: datetime | None = None  # an exit is due but a leg's quote is stale
+    exit_escalated: bool = False  # that blocked exit went to a human already
 
     @property
     def state(self) -> TradeState:
@@ -108,6 +110,14 @@ def mark_net(legs: tuple[OrderLeg, ...], mark: Callable[[ContractSpec], float | 
             return None
         total += leg.quantity * price
     return total
+
+
+def capped_close(trade: Trade, limit: float) -> float:
+    """A closing limit (LEAN sign: positive pays) inside what the held structure can be worth."""
+    if trade.intent.value_range is None:
+        return limit
+    lowest, highest = trade.intent.value_range
+    return min(max(limit, -highest), -lowest)
 
 
 def _trading_days_between(today: date, expiry: date) -> int:
@@ -163,6 +173,18 @@ class TradeBook:
     def close_refused(self, trade: Trade, reason: str, automation_state: str) -> None:
         """The gate refused the exit: it became a suggestion, not repeated while in this state."""
         trade.exit_reason, trade.refused_in = reason, automation_state
+
+    def exit_blocked(self, trade: Trade, now: datetime, after: timedelta) -> bool:
+        """An exit is due but cannot be priced (a stale leg): True once, when it has waited ``after``."""
+        if trade.exit_blocked_since is None:
+            trade.exit_blocked_since = now
+        if trade.exit_escalated or now - trade.exit_blocked_since < after:
+            return False
+        trade.exit_escalated = True
+        return True
+
+    def exit_unblocked(self, trade: Trade) -> None:
+        trade.exit_blocked_since, trade.exit_escalated = None, False
 
     def close_timed_out(self, trade: Trade) -> frozenset[int]:
         """A close still working after the timeout: the ids to cancel; the retry goes at natural."""
@@ -300,8 +322,19 @@ class TradeBook:
         return value - trade.entry_net
 
     @staticmethod
-    def closing_intent(trade: Trade, reason: str, limit: float, now: datetime) -> OrderIntent:
-        """The reverse of the entry at ``limit`` (per share, LEAN sign), reducing only."""
+    def closing_intent(trade: Trade, reason: str, limit: float | None, now: datetime) -> OrderIntent:
+        """The reverse of the entry at ``limit`` (per share, LEAN sign), reducing only, and never
+        beyond what the structure can be worth: paying at most minus its lowest value, asking at most
+        its highest (its ``value_range``), so no close can lose more than holding it would. ``None``: no
+        price is known (a suggestion for a human, never sent)."""
         legs = tuple(dataclasses.replace(leg, quantity=-leg.quantity) for leg in trade.intent.legs)
-        return OrderIntent(f"{trade.strategy} exit", legs, trade.intent.units, limit, now,
+        capped = None if limit is None else capped_close(trade, limit)
+        return OrderIntent(f"{trade.strategy} exit", legs, trade.intent.units, capped, now,
                            signals=(reason,), max_loss=trade.intent.max_loss, reduces_only=True)
+
+    @staticmethod
+    def max_loss_at_fill_per_share(trade: Trade) -> float | None:
+        """The worst loss per share of one unit at the entry's actual fill (None before it filled)."""
+        if trade.entry_net is None:
+            return None
+        return trade.intent.max_loss_per_share_at(trade.entry_net)

@@ -112,7 +112,8 @@ def _intent(setup: Setup, created: datetime, params: AnalyserParams, parts: tupl
         strategy=setup.strategy, legs=tuple(leg.order_leg() for leg in setup.structure.legs), units=1,
         limit_price=setup.prices.limit, created=created, signals=(*setup.signals, f"score: {score_text}"),
         profit_target=target, stop_loss=stop,
-        max_loss=setup.risk.max_loss_dollars(setup.structure.multiplier))
+        max_loss=setup.risk.max_loss_dollars(setup.structure.multiplier),
+        value_range=setup.risk.value_range())
 
 
 def units_within(max_loss: float | None, budget: float) -> int:

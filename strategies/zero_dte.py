@@ -86,9 +86,11 @@ def plan_zero_dte(snap: MarketSnapshot, market: PricingInputs, rules: ZeroDteSet
     if credit_mid < need:
         return f"credit {credit_mid:.2f} below the minimum {need:.2f}"
     widths = [abs(chain.strike[legs_rows[k + 1]] - chain.strike[legs_rows[k]]) for k in range(0, len(legs_rows), 2)]
-    max_loss = (max(widths) - credit_mid) * structure.multiplier  # one side can lose; the credit is kept
     # the limit credit is on the tick, at most the mid less the concession, never below the natural credit
     limit_credit = max(floor_to_tick(credit_mid - rules.concession, tick), natural_credit)
+    # only one side can finish in the money: at worst the widest side's width is owed; the loss is
+    # counted at the limit credit, the least the order can fill for
+    max_loss = (max(widths) - limit_credit) * structure.multiplier
     units = (min(params.max_contracts, math.floor(max_risk_dollars * params.position_multiplier / max_loss))
              if max_loss > 0 else 0)
     if units < 1:
@@ -99,7 +101,7 @@ def plan_zero_dte(snap: MarketSnapshot, market: PricingInputs, rules: ZeroDteSet
     intent = OrderIntent(
         kind, tuple(leg.order_leg() for leg in structure.legs), units, -round(limit_credit, 10), now, signals,
         profit_target=params.profit_target * limit_credit, stop_loss=-params.stop_loss_multiplier * limit_credit,
-        max_loss=max_loss * units)
+        max_loss=max_loss * units, value_range=(-max(widths), 0.0))
     return ZeroDtePlan(kind, intent, credit_mid, natural_credit, max_loss, move.value, progressive)
 
 

@@ -1,10 +1,11 @@
-"""A plain-Python world for the desk: synthetic snapshots and a broker that fills at natural prices.
+"""A plain-Python world for the desk: synthetic snapshots and a broker that fills limit orders.
 
 Stated model (no LEAN): the underlying follows a given minute path; every SPXW contract expiring that
 day is quoted at its Black-Scholes price (flat ``vol``, rate 0.25%, no dividend) plus and minus half a
 ``spread`` (a zero bid where the price is below half the spread), and LEAN's own IV for it is ``vol``;
-VIX and VIX9D are constants; SPY (the beta reference) is a tenth of SPX. The broker fills every order at once at the legs' natural
-prices (buy at the ask, sell at the bid) and keeps the positions. Nothing here imports the LEAN double.
+VIX and VIX9D are constants; SPY (the beta reference) is a tenth of SPX. The broker fills an order at
+once when its limit is at least the net mid (see :meth:`World.place`), cancels resting orders when
+asked, and keeps the positions. Nothing here imports the LEAN double.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from core.market import BookPosition, ChainColumns, ContractSpec, Reading, Serie
 from core.orders import OrderIntent
 from core.settings import load_settings
 from desk import Desk
-from desk.interface import Action, BarSnapshot, OrderStatus, OrderUpdate, SendOrder
+from desk.interface import Action, BarSnapshot, CancelOrder, OrderStatus, OrderUpdate, SendOrder
 from pricing.black_scholes import bs_price
 from pricing.expiry import year_fraction_to_expiry
 
@@ -61,6 +62,8 @@ class World:
         self.hold_fills = False  # keep fill events in ``held`` instead of delivering them at once
         self.held: list[OrderUpdate] = []
         self._event_ids = itertools.count(1)
+        self.quote_age: dict[ContractSpec, float] = {}  # minutes since a contract's last real quote (else 0)
+        self.resting: set[int] = set()  # order ids working unfilled
         self._ids = itertools.count(1)
         self.spot = open_price
         self.now = datetime.combine(day, time(9, 30))
@@ -78,7 +81,8 @@ class World:
 
     def snapshot(self, vix: float = 20.0) -> BarSnapshot:
         bid, ask = self.quotes()
-        rows = [(b, a, (b + a) / 2, 10.0, 500.0, self.vol, 0.0) for b, a in zip(bid, ask)]  # LEAN's IV: the model's
+        rows = [(b, a, (b + a) / 2, 10.0, 500.0, self.vol, self.quote_age.get(c, 0.0))  # LEAN's IV: the model's
+                for c, b, a in zip(self.contracts, bid, ask)]
         chain = ChainColumns.from_rows(self.contracts, rows)
         positions = tuple(BookPosition(c.describe(), q, 100.0, c, "SPX") for c, q in self.positions.items() if q)
         spy = self.spot * SPY_PER_SPX
@@ -95,22 +99,35 @@ class World:
     # --- the broker ---------------------------------------------------------------------------------
 
     def place(self, intent: OrderIntent) -> list[int]:
-        """Fill at once at natural prices (or reject when told to); return the legs' order ids."""
+        """A limit at or through the net natural fills at the natural prices; one between the mid and
+        the natural fills at the limit (each leg moved from its natural by the same share of its
+        spread); one short of the mid rests unfilled. Rejects instead when told to. Returns the legs'
+        order ids."""
         self.orders.append((self.now, intent))
         bid, ask = self.quotes()
         index = {c: i for i, c in enumerate(self.contracts)}
         ids = [next(self._ids) for _ in intent.legs]
-        for order_id, leg in zip(ids, intent.legs):
+        rows = [index[leg.contract] for leg in intent.legs if leg.contract is not None]
+        q = np.array([leg.quantity for leg in intent.legs], dtype=float)
+        natural_legs = np.where(q > 0, ask[rows], bid[rows])
+        mid_legs = (ask[rows] + bid[rows]) / 2.0
+        natural, mid = float(q @ natural_legs), float(q @ mid_legs)
+        limit = natural if intent.limit_price is None else intent.limit_price
+        if self.refuse_next_with is None and limit < mid - 1e-9:
+            self.resting.update(ids)  # the market is not at the limit
+            return ids
+        share = 0.0 if limit >= natural or natural == mid else (natural - limit) / (natural - mid)
+        prices = natural_legs + share * (mid_legs - natural_legs)
+        for order_id, leg, price in zip(ids, intent.legs, prices):
             assert leg.contract is not None
             quantity = leg.quantity * intent.units
             if self.refuse_next_with is not None:
                 self._deliver(self.desk.on_order_event(OrderUpdate(
                     order_id, OrderStatus.INVALID, self.now, message=self.refuse_next_with, order_key=f"group-{ids[0]}")))
                 continue
-            price = float(ask[index[leg.contract]] if quantity > 0 else bid[index[leg.contract]])
             self.positions[leg.contract] = self.positions.get(leg.contract, 0.0) + quantity
-            self.cash -= quantity * price * 100.0
-            fill = OrderUpdate(order_id, OrderStatus.FILLED, self.now, price, float(quantity),
+            self.cash -= quantity * float(price) * 100.0
+            fill = OrderUpdate(order_id, OrderStatus.FILLED, self.now, float(price), float(quantity),
                                order_key=f"group-{ids[0]}", event_id=next(self._event_ids))
             if self.hold_fills:
                 self.held.append(fill)
@@ -123,7 +140,10 @@ class World:
         """Carry out actions as main.py does: orders go back to the desk's gate with ``place``."""
         for action in actions:
             self.actions.append(action)
-            if isinstance(action, SendOrder):
+            if isinstance(action, CancelOrder) and action.order_id in self.resting:
+                self.resting.discard(action.order_id)
+                self._deliver(self.desk.on_order_event(OrderUpdate(action.order_id, OrderStatus.CANCELED, self.now)))
+            elif isinstance(action, SendOrder):
                 holdings = {c.describe(): q for c, q in self.positions.items() if q}
                 self._deliver(self.desk.send(action, self.place, holdings, self.now))
 

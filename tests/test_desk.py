@@ -33,13 +33,19 @@ def test_a_whole_synthetic_friday_enters_manages_and_exits_the_0dte_condor():
     assert ("RECOMMENDATION: Enhanced 0DTE opportunity\n- Increase position size by 50%\n"
             "- Tighten stop loss to 1.5x credit\n- Target 80% of credit received") in friday
     assert "[0DTE] no entry: outside the entry window 10:30-13:30" in logs  # normal until the reading
-    (entry_time, entry), (exit_time, exit_order) = world.orders
+    (entry_time, entry), *exits = world.orders
     assert entry.strategy == "0DTE Iron Condor" and entry_time.time() == time(10, 30)
+    first_exit, (exit_time, exit_order) = exits[0][1], exits[-1]
+    assert all(order.strategy == "0DTE Iron Condor exit" for _t, order in exits)
+    # the target's first close asks the mid (resting), the retry after the timeout goes at natural
+    assert first_exit.limit_price < exit_order.limit_price
     assert [leg.quantity for leg in entry.legs] == [-1, 1, -1, 1] and entry.limit_price < 0
-    assert exit_order.strategy == "0DTE Iron Condor exit" and exit_time.time() == time(15, 0)
-    assert exit_order.reduces_only and [leg.quantity for leg in exit_order.legs] == [1, -1, 1, -1]
+    assert exit_order.strategy == "0DTE Iron Condor exit" and exit_order.reduces_only
+    assert [leg.quantity for leg in exit_order.legs] == [1, -1, 1, -1]
     (trade,) = world.desk.trading.book.trades
-    assert trade.state is TradeState.CLOSED and trade.exit_reason == "0DTE time exit at 15:00"
+    # a quiet afternoon: the credit decays to the 80% target before the 15:00 time exit
+    assert trade.state is TradeState.CLOSED and trade.exit_reason.startswith("profit target")
+    assert time(10, 30) < exit_time.time() < time(15, 0) and len(exits) == 2
     assert not any(world.positions.values())
     pnl = world.cash - world.settings.universe.cash
     stats = {a.name: a.value for a in world.actions if isinstance(a, SetStatistic)}
@@ -210,3 +216,55 @@ def test_fills_delivered_twice_and_concurrently_count_once():
     expected = sum(f.fill_price * f.fill_quantity for f in fills) / trade.intent.units
     assert trade.entry_net == pytest.approx(expected)
     assert all(trade.fills[f.order_id][1] == f.fill_quantity for f in fills)
+
+
+def _crash(open_price: float = 3800.0, from_minute: int = 11 * 60):
+    """Flat until ``from_minute`` (minutes after midnight), then down 0.1% a minute."""
+    def path(now: datetime) -> float:
+        minutes = now.hour * 60 + now.minute
+        return open_price * (1 - 0.001 * max(minutes - from_minute, 0))
+    return path
+
+
+def test_no_close_on_stale_quotes_then_one_escalation_then_the_close_on_fresh_ones():
+    world = World(parameters={"exit-stale-escalate-minutes": "10", "manual-portfolio-delta-limit": "1e9",
+                              "greeks-breaches-for-manual": "9"})
+    world.run(time(10, 30), _crash())
+    (trade,) = world.desk.trading.book.trades
+    assert trade.state is TradeState.OPEN  # no automatic close on a stale quote:
+    stale_leg = trade.intent.legs[0].contract
+    world.quote_age[stale_leg] = 30.0  # this leg's quote stops updating before the sell-off
+    world.run(time(11, 40), _crash())
+    logs = world.logs()
+    waiting = [line for line in logs if "waiting for fresh quotes" in line]
+    assert len(waiting) == 1 and "stop: " in waiting[0] and stale_leg.describe() in waiting[0]
+    assert [i.strategy for _t, i in world.orders if i.strategy.startswith("0DTE")] == ["0DTE Iron Condor"]
+    alerts = [a for a in world.actions if isinstance(a, Alert) and a.subject == "EXIT NEEDS A HUMAN"]
+    assert len(alerts) == 1  # once, not every minute
+    suggestion = world.desk.manual_mode.pending_trades[-1]
+    assert suggestion.intent.strategy == "0DTE Iron Condor exit" and "stale" not in suggestion.intent.strategy
+    assert "without usable quotes" in suggestion.refused_because
+    world.quote_age.clear()  # fresh quotes again: the rule closes it
+    world.run(time(11, 42), _crash())
+    assert [i.strategy for _t, i in world.orders if i.strategy.startswith("0DTE")][-1] == "0DTE Iron Condor exit"
+    assert trade.state is TradeState.CLOSED
+
+
+def test_a_close_never_pays_more_than_the_structure_can_be_worth():
+    """Gapping through the stop on wide quotes: the natural price to close is beyond the structure's
+    worst expiry value; the closing limit is capped there, so the loss is at most the max loss."""
+    world = World(parameters={"manual-portfolio-delta-limit": "1e9", "greeks-breaches-for-manual": "9"})
+    world.run(time(10, 30), _drift(0.0))
+    (trade,) = world.desk.trading.book.trades
+    world.spot, world.spread = 3650.0, 12.0  # a 4% gap down; deep in-the-money puts quoted 12 points wide
+    world.run(time(10, 31))
+    (_t, close), = [(t, i) for t, i in world.orders if i.strategy.endswith("exit")]
+    lowest, _highest = trade.intent.value_range
+    assert lowest == -30.0 and close.limit_price == pytest.approx(30.0)  # the wider side's width
+    assert any("natural +48.00 capped at +30.00" in line for line in world.logs())
+    assert trade.state is TradeState.CLOSED  # filled at the cap, inside the wide market
+    from strategies.trade_book import TradeBook
+
+    realized = TradeBook.realized_pnl_per_share(trade)
+    worst = TradeBook.max_loss_at_fill_per_share(trade)
+    assert realized is not None and worst is not None and -realized <= worst + 1e-9

@@ -175,3 +175,25 @@ def test_friday_move_trades_the_enhanced_butterfly(tmp_path):
     exits = [f for f in run.broker.fills if f.tag in ("Enhanced Butterfly exit", "cash-settlement")]
     fly_symbols = {t.symbol for t in fly}
     assert exits and not any(h.invested for h in run.algorithm.portfolio.values() if h.symbol in fly_symbols)
+
+
+def test_no_trade_loses_more_than_its_max_loss_at_the_fill(tmp_path):
+    """Every built-in scenario, every closed trade: the realised loss (by its closing fills, or held
+    to settlement) is at most the max loss computed at the entry's actual fill price."""
+    from replay.scenarios import scenario_names
+    from strategies.trade_book import TradeBook, TradeState
+
+    checked = []
+    for name in scenario_names():
+        _info, run = _run(name, tmp_path / name)
+        book = run.algorithm.desk.trading.book
+        for trade in [t for t in book.trades if t.state is TradeState.CLOSED and t.entry_net is not None]:
+            realized = TradeBook.realized_pnl_per_share(trade)
+            if realized is None:  # held to the end: settled at the underlying's close on expiry
+                close = run.algorithm.desk.series["underlying"].last_close_on(trade.expiry)
+                realized = TradeBook.settled_pnl_per_share(trade, close) if close is not None else None
+            worst = TradeBook.max_loss_at_fill_per_share(trade)
+            assert realized is not None and worst is not None, (name, trade.strategy)
+            assert -realized <= worst + 1e-9, (name, trade.strategy, realized, worst)
+            checked.append((name, trade.strategy))
+    assert checked, "the scenarios should close at least one trade"

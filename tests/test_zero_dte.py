@@ -112,7 +112,10 @@ def test_the_replay_enters_manages_and_reports_a_0dte_condor(tmp_path):
     entries = [t for t in run.algorithm.orders if t.tag == "0DTE Iron Condor"]
     assert entries and entries[0].time.time() >= time(10, 30)
     exits = [f for f in run.broker.fills if f.tag == "0DTE Iron Condor exit"]
-    assert exits and all(f.time.time() >= time(15, 0) for f in exits)
+    closing = [line for line in run.algorithm.logs if line.startswith("[Section 9B] closing 0DTE Iron Condor: ")]
+    # the afternoon sell-off takes it to its stop (1.5x the credit on a progressive Friday) before 15:00
+    assert len(closing) == 1 and closing[0].split(": ", 1)[1].startswith("stop: ")
+    assert exits and all(entries[0].time < f.time and f.time.time() <= time(15, 0) for f in exits)
     stats = statistics(run)["Runtime Statistics"]
     assert stats["0DTE progressive Fridays"].startswith("1 trades, win rate")
 

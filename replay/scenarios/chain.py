@@ -23,8 +23,9 @@ t = minutes to 16:00 New York on expiry / 525600) on a skewed surface
 mid -/+ half a spread of max(MIN_SPREAD, SPREAD_FRACTION x mid), widened outward to the tick (0.05
 below $3, 0.10 from $3, as SPX), bid floored at 0. Quote bars are written every minute for the
 nearest expiry near the money and every 5 or 15 minutes elsewhere, plus every minute with a trade;
-a flat bar repeating the last written quote is dropped (LEAN fills forward). Cadences are aligned,
-so at every 15-minute mark (09:30, 09:45, ...) every contract's latest quote is current; between
+a flat bar repeating the last written quote is dropped (LEAN fills forward) except at the 15-minute
+marks. Cadences are aligned, so at every 15-minute mark (09:30, 09:45, ...) every contract has a real,
+current quote bar; between
 marks a slower contract's forward-filled quote lags the index by up to 14 minutes (the price of
 keeping a scenario to a few MB). Trades: Poisson count per contract-minute with an intensity
 falling with |z| and DTE, puts scaled by the day's put/call factor; trade prices lie on the tick
@@ -314,7 +315,9 @@ def _unchanged(bo: Int64Array, bc: Int64Array, ao: Int64Array, ac: Int64Array) -
 
 
 def _quote_rows(seed: int, listing: Listing, bid: Int64Array, ask: Int64Array, bars: BoolArray) -> list[Int64Array]:
-    """Quote bar rows per contract at its candidate minutes, redundant flat bars dropped."""
+    """Quote bar rows per contract at its candidate minutes, redundant flat bars dropped except at the
+    15-minute marks: real option data shows quote activity on even the farthest listed contract every few
+    minutes (LEAN's SPXW sample: gaps of at most about 10 minutes), so a quote is never hours old."""
     rng = rng_for(seed, STREAM_SIZES, listing.day)
     n = len(listing)
     bid_size = rng.integers(5, 80, n)
@@ -323,7 +326,7 @@ def _quote_rows(seed: int, listing: Listing, bid: Int64Array, ask: Int64Array, b
     for i in range(n):
         k = np.flatnonzero(bars[i])
         bo, bc, ao, ac = bid[i, k], bid[i, k + 1], ask[i, k], ask[i, k + 1]
-        keep = ~_unchanged(bo, bc, ao, ac)
+        keep = ~_unchanged(bo, bc, ao, ac) | (k % CADENCE_FAR == 0)  # a real quote at least every 15 min
         k, bo, bc, ao, ac = k[keep], bo[keep], bc[keep], ao[keep], ac[keep]
         bs = np.where(bc > 0, bid_size[i] + (k % 7), 0)
         asz = ask_size[i] + (k % 5)
