@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from core.market import ContractSpec
 
@@ -88,3 +89,51 @@ def floor_to_tick(price: float, tick: float) -> float:
 def ceil_to_tick(price: float, tick: float) -> float:
     """``price`` rounded up to a multiple of ``tick`` (marketable: at least the price asked)."""
     return round(math.ceil(price / tick - 1e-9) * tick, 10)
+
+
+# --- records (JSON-ready, for the object store) --------------------------------------------------
+
+def intent_to_record(intent: OrderIntent) -> dict[str, Any]:
+    """An intent as JSON-ready values (NaN quotes become null, dates ISO strings)."""
+    return {
+        "strategy": intent.strategy, "units": intent.units, "limit_price": intent.limit_price,
+        "created": intent.created.isoformat(), "signals": list(intent.signals),
+        "profit_target": intent.profit_target, "stop_loss": intent.stop_loss, "max_loss": intent.max_loss,
+        "reduces_only": intent.reduces_only,
+        "value_range": list(intent.value_range) if intent.value_range is not None else None,
+        "legs": [{"name": leg.name, "quantity": leg.quantity, "bid": _json_float(leg.bid), "ask": _json_float(leg.ask),
+                  "contract": (dataclasses.asdict(leg.contract) | {"expiry": leg.contract.expiry.isoformat()}
+                               if leg.contract is not None else None)} for leg in intent.legs],
+    }
+
+
+def intent_from_record(record: dict[str, Any]) -> OrderIntent:
+    """The inverse of :func:`intent_to_record`; raises KeyError, TypeError or ValueError on a bad record."""
+    legs = tuple(OrderLeg(str(leg["name"]), int(leg["quantity"]), _contract(leg.get("contract")),
+                          _float(leg.get("bid")), _float(leg.get("ask"))) for leg in record["legs"])
+    value_range = record.get("value_range")
+    return OrderIntent(
+        strategy=str(record["strategy"]), legs=legs, units=int(record["units"]),
+        limit_price=_optional_float(record.get("limit_price")), created=datetime.fromisoformat(record["created"]),
+        signals=tuple(str(s) for s in record.get("signals", [])),
+        profit_target=_optional_float(record.get("profit_target")), stop_loss=_optional_float(record.get("stop_loss")),
+        max_loss=_optional_float(record.get("max_loss")), reduces_only=bool(record.get("reduces_only", False)),
+        value_range=(float(value_range[0]), float(value_range[1])) if value_range is not None else None)
+
+
+def _contract(data: dict[str, Any] | None) -> ContractSpec | None:
+    if data is None:
+        return None
+    return ContractSpec(**(data | {"expiry": date.fromisoformat(data["expiry"])}))
+
+
+def _json_float(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def _float(value: Any) -> float:
+    return float(value) if value is not None else float("nan")
+
+
+def _optional_float(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -18,17 +18,18 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, timedelta
 
 from core.market import MarketSnapshot, Reading, Series
-from core.orders import OrderIntent
+from core.orders import OrderIntent, OrderLeg
 from core.settings import Settings
 from desk.friday import FridayDesk
 from desk.interface import (
     Action, Alert, BarSnapshot, CancelAllOrders, MarketHistory, OrderStatus, OrderUpdate, Outbox, Plot,
-    SaveRecord, SendOrder, friday_history_key, manual_mode_key)
+    SaveRecord, SendOrder, friday_history_key, manual_mode_key, trade_book_key)
 from desk.trading import Trading
 from pricing.chain import PricingInputs, greeks_for
 from risk.greeks_monitor import GreeksMonitor, PortfolioGreeks
 from risk.manual_mode import AutomationState, Effects, HealthInputs, ManualModeFallback, random_token
 from risk.order_gate import OrderGate
+from strategies.trade_book import TradeRecordError, book_to_text, reconcile_restart, restore_book
 from streaming.signals import ConnectionChanged, GreeksWarning, LogLine, ZeroDteMove
 
 Place = Callable[[OrderIntent], list[int]]
@@ -77,23 +78,73 @@ class Desk:
         self._stream_down_since: datetime | None = None
         self._max_abs_delta, self._min_theta = 0.0, 0.0
         self._active_hedges: set[str] = set()
+        self._saved_book = book_to_text(self.trading.book)
+        self._reconcile_pending = False
 
     # --- start ----------------------------------------------------------------------------------
 
     def record_keys(self) -> list[str]:
         """Object-store keys ``main.py`` reads before :meth:`start` (live only: a backtest starts fresh)."""
-        return [manual_mode_key(True), friday_history_key(True)] if self.live else []
+        return [manual_mode_key(True), friday_history_key(True), trade_book_key(True)] if self.live else []
 
     def start(self, records: Mapping[str, str | None], now: datetime) -> list[Action]:
-        """Restore the saved state before any order can be sent (live), else say where it is kept."""
+        """Restore the saved state before any order can be sent (live), else say where it is kept. The
+        restored trades are matched with the brokerage's holdings on the first bar (LEAN loads them
+        after ``initialize``)."""
         with self._lock:
             if self.live:
                 self.manual_mode.restore(records.get(manual_mode_key(True)), now)
                 self.friday.restore(records.get(friday_history_key(True)))
+                self._restore_trades(records.get(trade_book_key(True)), now)
+                self._reconcile_pending = True
             else:
                 self.outbox.log(f"[MANUAL MODE] backtest starts AUTOMATIC; transitions are saved under "
                                 f"{manual_mode_key(False)}")
-            return self.outbox.take()
+            return self._take()
+
+    def _restore_trades(self, text: str | None, now: datetime) -> None:
+        if text is None:
+            return
+        try:
+            trades = restore_book(self.trading.book, text)
+        except TradeRecordError as exc:
+            self.manual_mode.escalate(AutomationState.MANUAL, f"unreadable trade-book record: {exc}", now,
+                                      {"restore": "unreadable trade book"})
+            return
+        self._saved_book = text
+        self.outbox.log(f"[TRADES] restored {len(trades)} open trade(s): "
+                        + ("; ".join(f"{t.strategy} x{t.intent.units} ({t.state.value})" for t in trades) or "none"))
+
+    def _reconcile_restart(self, market: MarketSnapshot) -> None:
+        """First bar after a live restart: re-attach, close or hand over the restored trades."""
+        held = {p.contract: p.quantity for p in market.positions if p.contract is not None}
+        found = reconcile_restart(self.trading.book, held)
+        for trade in found.attached:
+            self.outbox.log(f"[TRADES] {trade.strategy} x{trade.intent.units}: held; its exit rules apply again")
+        for trade in found.closed_outside:
+            self.outbox.log(f"[TRADES] {trade.strategy}: no longer held; closed outside the algorithm")
+        for trade in found.partial:
+            self._hand_over(trade.intent, f"{trade.strategy} is held only in part after the restart", market.time)
+        for contract, quantity in found.orphans.items():
+            legs = (OrderLeg(contract.describe(), int(-quantity), contract),)
+            intent = OrderIntent(f"Unmanaged {contract.describe()}", legs, 1, None, market.time, reduces_only=True,
+                                 signals=("held at the restart, no saved trade: monitored, not managed",))
+            self._hand_over(intent, "a position no saved trade explains", market.time)
+
+    def _hand_over(self, intent: OrderIntent, why: str, now: datetime) -> None:
+        self.manual_mode.suggest_trade(intent, why, now)
+        self.outbox.add(Alert("POSITION NEEDS A HUMAN", f"{intent.strategy}: {why}"))
+
+    def _save_trades(self) -> None:
+        """Every change to a live trade goes to the object store (a restart must not forget it)."""
+        text = book_to_text(self.trading.book)
+        if text != self._saved_book:
+            self._saved_book = text
+            self.outbox.add(SaveRecord(trade_book_key(self.live), text))
+
+    def _take(self) -> list[Action]:
+        self._save_trades()
+        return self.outbox.take()
 
     # --- one bar ----------------------------------------------------------------------------------
 
@@ -102,7 +153,7 @@ class Desk:
             now = self._now = snap.time
             if not snap.in_session:  # extended-hours bars (the E-mini): data only, no trading logic
                 self.series.record(now, snap.bars, snap.future_contract)
-                return self.outbox.take()
+                return self._take()
             if self.day != now.date():
                 self._start_day(now.date(), snap.previous_session, snap.future_contract)
                 self.session_start = now - timedelta(minutes=1)
@@ -111,6 +162,9 @@ class Desk:
             self.friday.count_volume(now, volume, snap.call_volume, snap.put_volume)
             self._chain_quotes_today += len(snap.chain)
             market = self._market(snap)
+            if self._reconcile_pending:
+                self._reconcile_pending = False
+                self._reconcile_restart(market)
             pricing = _pricing(snap, market, self.settings)
             book = self._book_greeks(market, pricing) if market.positions else None
             self.manual_mode.check_automation_health(now, self._health(snap, market, book))
@@ -122,7 +176,7 @@ class Desk:
             self._run_zero_dte(market, pricing)
             self.trading.run_section9b(market, pricing)
             self.last_market, self._last_pricing, self.last_book = market, pricing, book
-            return self.outbox.take()
+            return self._take()
 
     def _start_day(self, day: date, previous_session: date, future_contract: str) -> None:
         if self.day is not None:
@@ -233,19 +287,19 @@ class Desk:
             if not mm.admit(decision, now):
                 mm.suggest_trade(order.intent, decision.reason, now)
                 self.trading.refused(order, mm.state.name)
-                return self.outbox.take()
+                return self._take()
             order_ids = place(order.intent)
             if order_ids:
                 mm.orders_sent.record(now)
             self.trading.sent(order, order_ids, now, mm.state.name)
-            return self.outbox.take()
+            return self._take()
 
     def on_order_event(self, update: OrderUpdate) -> list[Action]:
         with self._lock:
             status = "INVALID" if update.status is OrderStatus.INVALID else update.status.value
             self.manual_mode.on_order_event(status, update.message, update.time, update.order_key)
             self.trading.on_order_update(update)
-            return self.outbox.take()
+            return self._take()
 
     # --- the human, the stream, the brokerage ---------------------------------------------------------
 
@@ -270,7 +324,7 @@ class Desk:
             else:
                 ok = False
                 self.outbox.log(f"[COMMAND] unknown command {command!r}; expected resume, manual or status")
-            return ok, self.outbox.take()
+            return ok, self._take()
 
     def on_stream(self, signals: Iterable[object], now: datetime) -> list[Action]:
         """What the DXLink thread queued; a 0DTE move re-runs the entry check on the last bar's market
@@ -295,24 +349,24 @@ class Desk:
             market = self.last_market
             if moved and market is not None and market.today == now.date():
                 self._run_zero_dte(market, self._last_pricing)
-            return self.outbox.take()
+            return self._take()
 
     def on_brokerage_disconnect(self, now: datetime) -> list[Action]:
         with self._lock:
             self.manual_mode.on_brokerage_disconnect(now)
-            return self.outbox.take()
+            return self._take()
 
     def on_brokerage_reconnect(self) -> list[Action]:
         with self._lock:
             self.outbox.log("[BROKERAGE] reconnected; automation stays as it is until a human resumes it")
-            return self.outbox.take()
+            return self._take()
 
     def on_internal_error(self, error: str, now: datetime) -> list[Action]:
         """A bug in a bar must stop trading, not the algorithm: halt and say why."""
         with self._lock:
             self.outbox.error(f"on_data failed at {now}: {error}")
             self.manual_mode.activate_manual_mode(f"Internal error in on_data: {error}", now)
-            return self.outbox.take()
+            return self._take()
 
     # --- the end ------------------------------------------------------------------------------------
 
@@ -332,7 +386,7 @@ class Desk:
             out.statistic("Section 9B Opportunities", str(self.trading.opportunities_seen))
             out.statistic(self._delta_statistic, f"{self._max_abs_delta:.2f}")
             out.statistic("Min Theta ($/day)", f"{self._min_theta:.2f}")
-            return out.take()
+            return self._take()
 
     def _report_day(self, day: date) -> None:
         """Say which series had no data on ``day`` (their analysis was skipped, nothing invented)."""

@@ -206,3 +206,8 @@ def manual_mode_key(live: bool) -> str:
 
 def friday_history_key(live: bool) -> str:
     return f"tom-king/{'live' if live else 'backtest'}/progressive-friday.json"
+
+
+def trade_book_key(live: bool) -> str:
+    """The open trades with their exit rules (saved on every change, restored by a live restart)."""
+    return f"tom-king/{'live' if live else 'backtest'}/trade-book.json"

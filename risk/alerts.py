@@ -20,7 +20,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from core.params import webhook_url_problem
 
 Opener = Callable[..., Any]
 MAX_QUEUED = 100        # alerts waiting to be posted; beyond this the oldest is dropped (and counted)

@@ -16,14 +16,13 @@ import enum
 import hashlib
 import json
 import secrets
-import math
 from collections import deque
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from core.market import ContractSpec, Reading
-from core.orders import OrderIntent, OrderLeg
+from core.market import Reading
+from core.orders import OrderIntent, intent_from_record, intent_to_record
 from core.settings import ManualModeSettings
 
 
@@ -148,44 +147,12 @@ class TradeSuggestion:
 
     def to_record(self) -> dict[str, Any]:
         """JSON-ready (NaN quotes become null)."""
-        intent = self.intent
-        return {
-            "time": self.time.isoformat(), "refused_because": self.refused_because,
-            "strategy": intent.strategy, "units": intent.units, "limit_price": intent.limit_price,
-            "created": intent.created.isoformat(), "signals": list(intent.signals),
-            "profit_target": intent.profit_target, "stop_loss": intent.stop_loss, "max_loss": intent.max_loss,
-            "reduces_only": intent.reduces_only,
-            "legs": [{"name": leg.name, "quantity": leg.quantity, "bid": _json_float(leg.bid),
-                      "ask": _json_float(leg.ask),
-                      "contract": dataclasses.asdict(leg.contract) | {"expiry": leg.contract.expiry.isoformat()}
-                      if leg.contract is not None else None} for leg in intent.legs],
-        }
+        return intent_to_record(self.intent) | {"time": self.time.isoformat(), "refused_because": self.refused_because}
 
     @staticmethod
     def from_record(record: dict[str, Any]) -> TradeSuggestion:
-        legs = tuple(OrderLeg(str(leg["name"]), int(leg["quantity"]), _contract(leg.get("contract")),
-                              _float(leg.get("bid")), _float(leg.get("ask"))) for leg in record["legs"])
-        intent = OrderIntent(
-            strategy=str(record["strategy"]), legs=legs, units=int(record["units"]),
-            limit_price=record.get("limit_price"), created=datetime.fromisoformat(record["created"]),
-            signals=tuple(str(s) for s in record.get("signals", [])), profit_target=record.get("profit_target"),
-            stop_loss=record.get("stop_loss"), max_loss=record.get("max_loss"),
-            reduces_only=bool(record.get("reduces_only", False)))
-        return TradeSuggestion(intent, str(record["refused_because"]), datetime.fromisoformat(record["time"]))
-
-
-def _contract(data: dict[str, Any] | None) -> ContractSpec | None:
-    if data is None:
-        return None
-    return ContractSpec(**(data | {"expiry": date.fromisoformat(data["expiry"])}))
-
-
-def _json_float(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
-def _float(value: Any) -> float:
-    return float(value) if value is not None else float("nan")
+        return TradeSuggestion(intent_from_record(record), str(record["refused_because"]),
+                               datetime.fromisoformat(record["time"]))
 
 
 class ManualModeFallback:

@@ -11,13 +11,15 @@ from __future__ import annotations
 import dataclasses
 import enum
 import itertools
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 
 from core.market import ContractSpec
-from core.orders import OrderIntent, OrderLeg
+from core.orders import OrderIntent, OrderLeg, intent_from_record, intent_to_record
 
 
 class TradeState(enum.Enum):
@@ -153,6 +155,21 @@ class TradeBook:
         ids were known; or no longer held)."""
         closed, self._closed = self._closed, []
         return closed
+
+    def next_id_after(self, last: int) -> None:
+        self._ids = itertools.count(last + 1)
+
+    def reattach(self, trade: Trade) -> None:
+        """A restored trade whose legs are all held: open again under its exit rules (orders it had
+        working before the restart are LEAN's business now, under new ids)."""
+        if trade.state is not TradeState.OPEN:
+            self._move(trade, TradeState.OPEN)
+        trade.close_ids, trade.close_sent = frozenset(), None
+
+    def closed_outside(self, trade: Trade) -> None:
+        """A restored trade none of whose legs is held any more: it was closed outside the algorithm."""
+        self._move(trade, TradeState.CANCELLED if trade.entry_net is None else TradeState.CLOSED)
+        trade.exit_reason = "closed outside the algorithm"
 
     def add_entry(self, intent: OrderIntent, order_ids: list[int], now: datetime) -> Trade:
         trade = Trade(next(self._ids), intent, now, frozenset(order_ids))
@@ -338,3 +355,91 @@ class TradeBook:
         if trade.entry_net is None:
             return None
         return trade.intent.max_loss_per_share_at(trade.entry_net)
+
+
+# --- persistence and the restart reconciliation ----------------------------------------------------
+
+class TradeRecordError(ValueError):
+    """What makes a saved trade book unusable."""
+
+
+def _trade_to_record(trade: Trade) -> dict[str, Any]:
+    return {
+        "trade_id": trade.trade_id, "state": trade.state.value, "intent": intent_to_record(trade.intent),
+        "opened": trade.opened.isoformat(), "entry_ids": sorted(trade.entry_ids),
+        "fills": {str(k): list(v) for k, v in sorted(trade.fills.items())}, "done": sorted(trade.done),
+        "entry_net": trade.entry_net, "close_ids": sorted(trade.close_ids),
+        "close_sent": trade.close_sent.isoformat() if trade.close_sent else None,
+        "close_attempts": trade.close_attempts, "exit_reason": trade.exit_reason, "refused_in": trade.refused_in}
+
+
+def _trade_from_record(record: dict[str, Any]) -> Trade:
+    trade = Trade(int(record["trade_id"]), intent_from_record(record["intent"]),
+                  datetime.fromisoformat(record["opened"]), frozenset(int(i) for i in record["entry_ids"]))
+    trade._state = TradeState(record["state"])
+    trade.fills = {int(k): (float(v[0]), float(v[1])) for k, v in dict(record["fills"]).items()}
+    trade.done = {int(i) for i in record["done"]}
+    trade.entry_net = None if record["entry_net"] is None else float(record["entry_net"])
+    trade.close_ids = frozenset(int(i) for i in record["close_ids"])
+    trade.close_sent = datetime.fromisoformat(record["close_sent"]) if record["close_sent"] else None
+    trade.close_attempts, trade.exit_reason = int(record["close_attempts"]), str(record["exit_reason"])
+    trade.refused_in = str(record["refused_in"])
+    if trade.state in (TradeState.OPEN, TradeState.CLOSING) and trade.entry_net is None:
+        raise TradeRecordError(f"trade {trade.trade_id} is {trade.state.value} without an entry price")
+    return trade
+
+
+def book_to_text(book: TradeBook) -> str:
+    """The live trades (what a restart must not forget) as JSON."""
+    return json.dumps({"trades": [_trade_to_record(t) for t in book.trades if t.state in LIVE_STATES]},
+                      sort_keys=True)
+
+
+def restore_book(book: TradeBook, text: str) -> list[Trade]:
+    """Load saved live trades into an empty ``book``; raises :class:`TradeRecordError` saying what is wrong."""
+    try:
+        data = json.loads(text)
+        trades = [_trade_from_record(r) for r in data["trades"]]
+    except TradeRecordError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise TradeRecordError(f"{type(exc).__name__}: {exc}") from None
+    book.trades = trades
+    book.next_id_after(max((t.trade_id for t in trades), default=0))
+    return trades
+
+
+@dataclasses.dataclass(frozen=True)
+class Reconciled:
+    """What the restart reconciliation found: trades re-attached to their exit rules, trades whose
+    positions are gone (closed outside the algorithm), trades held only in part, and holdings no saved
+    trade explains (contract -> signed quantity)."""
+
+    attached: list[Trade]
+    closed_outside: list[Trade]
+    partial: list[Trade]
+    orphans: dict[ContractSpec, float]
+
+
+def reconcile_restart(book: TradeBook, held: Mapping[ContractSpec, float]) -> Reconciled:
+    """After a restart, match the saved trades with what the brokerage holds. LEAN gives restored orders
+    new ids, so an order working before the restart is not followed: a trade is open when all of its
+    legs are held in full, closed outside the algorithm when none is, partial otherwise."""
+    remaining = dict(held)
+    attached, outside, partial = [], [], []
+    for trade in [t for t in book.trades if t.state in LIVE_STATES]:
+        wanted = {leg.contract: leg.quantity * trade.intent.units for leg in trade.intent.legs if leg.contract}
+        full = all(remaining.get(c, 0.0) * q > 0 and abs(remaining.get(c, 0.0)) >= abs(q) for c, q in wanted.items())
+        none = all(remaining.get(c, 0.0) * q <= 0 for c, q in wanted.items())
+        if full and trade.entry_net is not None:
+            book.reattach(trade)
+            attached.append(trade)
+            for contract, quantity in wanted.items():
+                remaining[contract] -= quantity
+        elif none:
+            book.closed_outside(trade)
+            outside.append(trade)
+        else:
+            partial.append(trade)
+    orphans = {c: q for c, q in remaining.items() if q != 0}
+    return Reconciled(attached, outside, partial, orphans)

@@ -45,12 +45,13 @@ class World:
 
     def __init__(self, day: date = date(2021, 1, 8), open_price: float = 3800.0, vol: float = 0.20,
                  spread: float = 0.10, parameters: dict[str, str] | None = None,
-                 strikes: tuple[float, float, float] = (3600.0, 4000.0, 5.0)) -> None:
+                 strikes: tuple[float, float, float] = (3600.0, 4000.0, 5.0), live: bool = False,
+                 records: dict[str, str | None] | None = None) -> None:
         self.day, self.vol, self.spread = day, vol, spread
         params = {"underlying": "SPX", "futures-enabled": "false", **(parameters or {})}
         self.settings = load_settings(params.get)
         self.history = History(open_price, day - timedelta(days=1))
-        self.desk = Desk(self.settings, live=False, history=self.history)
+        self.desk = Desk(self.settings, live=live, history=self.history)
         low, high, step = strikes
         self.contracts = [ContractSpec("SPX", "SPXW", day, float(k), is_call, 100.0)
                           for k in np.arange(low, high + step / 2, step) for is_call in (True, False)]
@@ -67,7 +68,7 @@ class World:
         self._ids = itertools.count(1)
         self.spot = open_price
         self.now = datetime.combine(day, time(9, 30))
-        self.actions += self.desk.start({}, self.now)
+        self.actions += self.desk.start(records or {}, self.now)
 
     # --- the market ---------------------------------------------------------------------------------
 
@@ -156,6 +157,12 @@ class World:
             if path is not None:
                 self.spot = path(self.now)
             self._deliver(self.desk.on_bar(self.snapshot(vix)))
+
+    def saved(self) -> dict[str, str | None]:
+        """The object store as the desk left it: the last text saved under each key."""
+        from desk.interface import SaveRecord
+
+        return {a.key: a.text for a in self.actions if isinstance(a, SaveRecord)}
 
     def logs(self) -> list[str]:
         from desk.interface import Log

@@ -268,3 +268,51 @@ def test_a_close_never_pays_more_than_the_structure_can_be_worth():
     realized = TradeBook.realized_pnl_per_share(trade)
     worst = TradeBook.max_loss_at_fill_per_share(trade)
     assert realized is not None and worst is not None and -realized <= worst + 1e-9
+
+
+def _restarted(before: World, **changes: object) -> World:
+    """The same account redeployed: a new desk from the saved records, the brokerage's holdings."""
+    after = World(live=True, records=before.saved(), **changes)  # type: ignore[arg-type]
+    after.positions, after.cash, after.now, after.spot = dict(before.positions), before.cash, before.now, before.spot
+    return after
+
+
+def test_a_live_restart_restores_open_trades_and_their_exit_rules():
+    first = World(live=True)
+    first.run(time(11, 0), _drift(0.09))
+    (trade,) = first.desk.trading.book.trades
+    assert trade.state is TradeState.OPEN
+    assert "tom-king/live/trade-book.json" in first.saved()
+    second = _restarted(first)
+    (restored,) = second.desk.trading.book.trades
+    assert restored.intent == trade.intent and restored.entry_net == trade.entry_net
+    second.run(time(16, 0), _drift(0.09))
+    logs = second.logs()
+    assert "[TRADES] restored 1 open trade(s): 0DTE Iron Condor x2 (open)" in logs
+    assert "[TRADES] 0DTE Iron Condor x2: held; its exit rules apply again" in logs
+    assert restored.state is TradeState.CLOSED and restored.exit_reason.startswith(("profit target", "0DTE time exit"))
+    assert not any(second.positions.values())
+    assert [o.strategy for _t, o in second.orders][:1] == ["0DTE Iron Condor exit"]  # no second entry that day
+
+
+def test_a_restart_closes_trades_gone_by_hand_and_hands_over_positions_it_cannot_explain():
+    first = World(live=True)
+    first.run(time(11, 0), _drift(0.09))
+    (trade,) = first.desk.trading.book.trades
+    stray = next(c for c in first.contracts if c.strike == 3900.0 and c.is_call)
+    second = _restarted(first)
+    second.positions = {stray: -1.0}  # the condor was closed by hand; a call was sold by hand
+    second.run(time(11, 1), _drift(0.09))
+    (restored,) = second.desk.trading.book.trades
+    assert restored.state is TradeState.CLOSED and restored.exit_reason == "closed outside the algorithm"
+    suggestion = second.desk.manual_mode.pending_trades[-1]
+    assert suggestion.intent.strategy == "Unmanaged SPXW 2021-01-08 3900C"
+    assert [leg.quantity for leg in suggestion.intent.legs] == [1] and suggestion.intent.reduces_only
+    alerts = [a for a in second.actions if isinstance(a, Alert) and a.subject == "POSITION NEEDS A HUMAN"]
+    assert len(alerts) == 1
+
+
+def test_an_unreadable_trade_book_starts_manual():
+    world = World(live=True, records={"tom-king/live/trade-book.json": '{"trades": [{"trade_id": 1}]}'})
+    assert world.desk.manual_mode.state is AutomationState.MANUAL
+    assert world.desk.manual_mode.reason.startswith("unreadable trade-book record: KeyError")
