@@ -141,9 +141,21 @@ def test_diagonal_hit_sells_the_front_and_buys_the_back():
 
 
 def test_diagonal_high_vix_targets_and_bearish_puts():
+    """A put diagonal one SPY point below the price (the spec's ``round(price) - 1``), scaled to SPX:
+    3660 - 3660/450 = 3651.9, so the listed 3650, not the 3660 at the money."""
     verdict = run("Diagonal Spread", vix=28.0, spot=3660.0)
     assert_ready(verdict, chain_for(3660.0))
-    assert legs_of(verdict) == [("2021-01-18", 3660.0, False, -1), ("2021-02-05", 3660.0, False, 1)]
+    assert legs_of(verdict) == [("2021-01-18", 3650.0, False, -1), ("2021-02-05", 3650.0, False, 1)]
+
+
+@pytest.mark.parametrize("spot, is_call, listed, expected", [
+    (450.3, True, range(440, 461), 450), (450.3, False, range(440, 461), 449),  # SPY: round(p), round(p) - 1
+    (450.6, False, range(440, 461), 450), (3800.0, False, range(3700, 3901, 5), 3790)])
+def test_diagonal_strike_follows_the_spec_scaled_to_the_listed_strikes(spot, is_call, listed, expected):
+    from strategies.analysers.spreads import diagonal_target
+
+    target = diagonal_target(spot, is_call, spot / 450.0)
+    assert min(listed, key=lambda k: (abs(k - target), k)) == expected
 
 
 INVERTED = bs_chain(FRIDAY, 3740.0, {date(2021, 1, 22): 0.18, date(2021, 2, 22): 0.20}, strikes(3600, 3900, 10))

@@ -1,6 +1,6 @@
 """Mutation testing: does the test suite notice when a module's logic is subtly broken?
 
-``python -m tools.mutate MODULE.py [MODULE.py ...] --tests TEST [TEST ...] [--jobs N] [--equivalent FILE]``
+``python -m tools.mutate MODULE.py [MODULE.py ...] --tests TEST [TEST ...] [-k EXPR] [--jobs N] [--equivalent FILE]``
 
 Each mutant changes one place of one module (standard operators, after mutmut and PIT):
 
@@ -198,11 +198,14 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("modules", nargs="+", type=Path, help="modules to mutate (paths)")
     parser.add_argument("--tests", nargs="+", required=True, help="pytest targets that must kill the mutants")
+    parser.add_argument("-k", "--keyword", default="", help="pytest -k expression to select the tests")
     parser.add_argument("--jobs", type=int, default=2, help="parallel scratch copies (default 2)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per test run (default 120)")
     parser.add_argument("--equivalent", type=Path, default=ROOT / "tools" / "mutation-equivalents.txt",
                         help="mutant ids that cannot change behaviour (default tools/mutation-equivalents.txt)")
     args = parser.parse_args(argv)
+    if args.keyword:
+        args.tests = [*args.tests, "-k", args.keyword]
     todo = [m for module in args.modules for m in mutants(module)]
     equivalent = read_equivalent(args.equivalent)
     with tempfile.TemporaryDirectory(prefix="mutate-") as scratch:

@@ -46,13 +46,21 @@ def diagonal_expiries(ctx: Context, vix: float) -> tuple[tuple[date, date] | Non
     return (front, back), ""
 
 
+def diagonal_target(spot: float, is_call: bool, scale: float) -> float:
+    """The spec's strike: ``round(price)`` for a call diagonal, ``round(price) - 1`` for a put, in SPY
+    points; on another underlying the one point below is ``scale`` of its points (SPX at 3,800: 8.4)."""
+    return spot if is_call else spot - scale
+
+
 def build_diagonal(ctx: Context, front: date, back: date, is_call: bool) -> tuple[Structure | None, str]:
-    """Sell 1 front, buy 1 back at the strike nearest spot listed in both expiries (both quotes liquid)."""
+    """Sell 1 front, buy 1 back at the strike listed in both expiries nearest the spec's target
+    (:func:`diagonal_target`), both quotes liquid."""
     assert ctx.spot is not None
     chain = ctx.snap.chain
     listed = np.ones(len(chain), dtype=np.bool_)
+    target = diagonal_target(ctx.spot, is_call, ctx.params.scale(ctx.spot))
     strike = nearest_shared_strike(chain, side_rows(chain, front, is_call, listed),
-                                   side_rows(chain, back, is_call, listed), ctx.spot)
+                                   side_rows(chain, back, is_call, listed), target)
     if strike is None:
         return None, f"No strike listed in both {front.isoformat()} and {back.isoformat()}"
     short, why = anchor_row(ctx, front, is_call, strike)
@@ -86,8 +94,9 @@ def analyze_diagonal(ctx: Context) -> StrategyAnalysis:
     expiry; ATM implied volatility (call/put mean at the liquid strike nearest spot, from quoted mids via
     the pricing core) of the front must exceed the back's. Bias from the move since the open (spec
     ``detect_market_bias``: beyond +-``bias_move_pct``%): bearish -> puts, otherwise calls. Strike: as the
-    spec, one strike for both legs (the strike nearest spot listed in both expiries, both quotes liquid), so it is
-    the at-the-money diagonal the spec prices (a calendar). Risk is valued at the front expiry with the
+    spec, one strike for both legs, listed in both expiries with both quotes liquid: nearest spot for
+    calls (``round(price)``), one SPY point below spot, scaled to the underlying, for puts
+    (``round(price) - 1``): the spec's near-the-money calendar. Risk is valued at the front expiry with the
     back leg priced by the pricing core at its own IV (:func:`strategies.valuation.front_expiry_profile`).
     Score: :func:`diagonal_score`, cut-off ``diagonal_min_score``.
     """
