@@ -126,7 +126,7 @@ def _trading_days_between(today: date, expiry: date) -> int:
     return int(np.busday_count(today, expiry))
 
 
-_EarlyEvent = tuple[str, float, float, bool]  # (kind, price, quantity, complete)
+_EarlyEvent = Callable[[], object]  # an order event to apply once its order is registered
 
 
 class TradeBook:
@@ -219,7 +219,7 @@ class TradeBook:
             self._fills_seen.add((order_id, event_id))
         trade = self._owner(order_id)
         if trade is None:
-            self._early.setdefault(order_id, []).append(("fill", price, quantity, complete))
+            self._early.setdefault(order_id, []).append(lambda: self.on_fill(order_id, price, quantity, complete))
             return None
         old_price, old_qty = trade.fills.get(order_id, (0.0, 0.0))
         total = old_qty + quantity
@@ -237,7 +237,7 @@ class TradeBook:
         """A rejected entry fails; a rejected close leaves the trade open to be tried again."""
         trade = self._owner(order_id)
         if trade is None:
-            self._early.setdefault(order_id, []).append(("invalid", 0.0, 0.0, True))
+            self._early.setdefault(order_id, []).append(lambda: self.on_invalid(order_id))
         elif trade.state is TradeState.WORKING and order_id in trade.entry_ids:
             self._move(trade, TradeState.FAILED)
         elif trade.state is TradeState.CLOSING and order_id in trade.close_ids:
@@ -247,7 +247,7 @@ class TradeBook:
     def on_cancel(self, order_id: int) -> Trade | None:
         trade = self._owner(order_id)
         if trade is None:
-            self._early.setdefault(order_id, []).append(("cancel", 0.0, 0.0, True))
+            self._early.setdefault(order_id, []).append(lambda: self.on_cancel(order_id))
         elif trade.state in (TradeState.WORKING, TradeState.CANCELLING) and order_id in trade.entry_ids:
             self._move(trade, TradeState.CANCELLED)
         elif trade.state is TradeState.CLOSING and order_id in trade.close_ids:
@@ -269,12 +269,9 @@ class TradeBook:
 
     def _replay_early(self, order_ids: list[int]) -> None:
         """Live events can arrive before the submitting call returned the order ids."""
-        handlers = {"fill": lambda oid, p, q, c: self.on_fill(oid, p, q, c),
-                    "invalid": lambda oid, p, q, c: self.on_invalid(oid),
-                    "cancel": lambda oid, p, q, c: self.on_cancel(oid)}
         for order_id in order_ids:
-            for kind, price, quantity, complete in self._early.pop(order_id, []):
-                handlers[kind](order_id, price, quantity, complete)
+            for apply in self._early.pop(order_id, []):
+                apply()
 
     def _owner(self, order_id: int) -> Trade | None:
         return next((t for t in self.trades if order_id in t.entry_ids or order_id in t.close_ids), None)

@@ -170,3 +170,170 @@ def test_a_fill_delivered_twice_is_applied_once():
         book.on_fill(1, 30.0, -1, complete=False, event_id=11)
     book.on_fill(1, 30.0, -2, complete=True, event_id=12)
     assert trade.fills[1] == (30.0, -3.0)
+
+
+# --- pinned by mutation testing: each test kills a class of silent mistakes ----------------------------
+
+def test_a_diagonal_trade_expires_with_its_front_leg():
+    front, back = (ContractSpec("SPX", "SPXW", d, 3700.0, True, 100.0) for d in (date(2021, 1, 22), date(2021, 2, 19)))
+    intent = OrderIntent("Diagonal", (OrderLeg("f", -1, front), OrderLeg("b", 1, back)), 1, 5.0, datetime(2021, 1, 8, 10))
+    trade = TradeBook(RULES).add_entry(intent, [1, 2], intent.created)
+    assert trade.expiry == date(2021, 1, 22) and not trade.is_zero_dte
+
+
+def test_trade_ids_count_from_one_and_continue_after_a_restore():
+    from strategies.trade_book import book_to_text, restore_book
+
+    book, first = _opened(_fly())
+    second = book.add_entry(_fly(), [7], datetime(2021, 1, 8, 11))
+    assert (first.trade_id, second.trade_id) == (1, 2)
+    restored = TradeBook(RULES)
+    restore_book(restored, book_to_text(book))
+    assert [t.trade_id for t in restored.trades] == [1, 2]
+    assert restored.add_entry(_fly(), [9], datetime(2021, 1, 8, 12)).trade_id == 3
+    empty = TradeBook(RULES)
+    restore_book(empty, '{"trades": []}')
+    assert empty.add_entry(_fly(), [9], datetime(2021, 1, 8, 12)).trade_id == 1
+
+
+def test_a_restored_trade_is_the_saved_trade_field_for_field():
+    from strategies.trade_book import book_to_text, restore_book
+
+    book, trade = _opened(_fly())
+    book.on_fill(4, 7.5, -1, complete=False)  # an unrelated early event stays out of the record
+    book.close_sent(trade, [11, 12, 13], "stop", datetime(2021, 1, 8, 12, 0))
+    book.on_fill(11, 31.25, 1, complete=False, event_id=5)
+    book.close_timed_out(trade)
+    book.close_refused(trade, "stop", "REDUCE_ONLY")
+    restored = TradeBook(RULES)
+    (copy,) = restore_book(restored, book_to_text(book))
+    from core.orders import intent_to_record
+
+    assert intent_to_record(copy.intent) == intent_to_record(trade.intent)  # (NaN quotes compare unequal)
+    for field in ("trade_id", "state", "opened", "entry_ids", "fills", "done", "entry_net", "close_ids",
+                  "close_sent", "close_attempts", "exit_reason", "refused_in"):
+        assert getattr(copy, field) == getattr(trade, field), field
+    assert copy.fills[11] == (31.25, 1.0) and copy.close_attempts == 1 and copy.refused_in == "REDUCE_ONLY"
+
+
+def test_an_open_trade_without_its_entry_price_is_an_unreadable_record():
+    from strategies.trade_book import TradeRecordError, book_to_text, restore_book
+
+    book, trade = _opened(_fly())
+    text = book_to_text(book).replace('"entry_net": -11.0', '"entry_net": null')
+    with pytest.raises(TradeRecordError, match="open without an entry price"):
+        restore_book(TradeBook(RULES), text)
+
+
+def test_a_cancel_or_rejection_of_an_entry_leg_while_closing_does_not_reopen():
+    for event in ("cancel", "invalid"):
+        book, trade = _opened(_fly())
+        book.close_sent(trade, [7, 8, 9], "stop", datetime(2021, 1, 8, 12, 0))
+        (book.on_cancel if event == "cancel" else book.on_invalid)(2)  # a late event for the entry's leg
+        assert trade.state is TradeState.CLOSING and trade.close_ids == frozenset({7, 8, 9}), event
+
+
+def test_a_refused_exit_is_remembered_with_the_state_it_was_refused_in():
+    book, trade = _opened(_fly())
+    book.close_refused(trade, "stop: -5.00 <= -4.00 per share", "MANUAL")
+    assert (trade.exit_reason, trade.refused_in, trade.state) == (
+        "stop: -5.00 <= -4.00 per share", "MANUAL", TradeState.OPEN)
+
+
+def test_a_blocked_exit_escalates_once_after_the_wait_and_again_only_after_unblocking():
+    book, trade = _opened(_fly())
+    wait, t0 = timedelta(minutes=10), datetime(2021, 1, 8, 12, 0)
+    assert not book.exit_blocked(trade, t0, wait)
+    assert not book.exit_blocked(trade, t0 + timedelta(minutes=9, seconds=59), wait)
+    assert book.exit_blocked(trade, t0 + wait, wait)
+    assert not book.exit_blocked(trade, t0 + 2 * wait, wait)  # once
+    book.exit_unblocked(trade)
+    assert trade.exit_blocked_since is None and not trade.exit_escalated
+    assert not book.exit_blocked(trade, t0 + 3 * wait, wait) and trade.exit_blocked_since == t0 + 3 * wait
+
+
+def test_entries_today_count_each_strategy_on_its_own_day():
+    book = TradeBook(RULES)
+    book.add_entry(_fly(), [1], datetime(2021, 1, 8, 10, 40))
+    book.add_entry(_fly(), [2], datetime(2021, 1, 8, 11, 0))
+    book.add_entry(_fly(), [3], datetime(2021, 1, 7, 11, 0))
+    other = OrderIntent("Batman Spread", _fly().legs, 1, -1.0, datetime(2021, 1, 8, 10, 40))
+    book.add_entry(other, [4], other.created)
+    assert book.entries_today("Enhanced Butterfly", FRI) == 2
+    assert book.entries_today("Batman Spread", FRI) == 1 and book.entries_today("Batman Spread", date(2021, 1, 7)) == 0
+
+
+def test_realized_pnl_needs_every_closing_leg_done():
+    book, trade = _opened(_fly())
+    assert book.realized_pnl_per_share(trade) is None  # no close yet
+    book.close_sent(trade, [7, 8, 9], "stop", datetime(2021, 1, 8, 12, 0))
+    book.on_fill(7, 20.0, 3)
+    book.on_fill(8, 8.0, -6)
+    assert book.realized_pnl_per_share(trade) is None  # one closing leg still working
+
+
+@pytest.mark.parametrize("settlement, expected", [
+    (3650.0, 11.0), (3700.0, 11.0), (3725.0, -14.0), (3750.0, -39.0), (3775.0, -14.0), (3800.0, 11.0),
+    (3900.0, 11.0)])
+def test_held_to_expiry_a_call_fly_is_worth_its_intrinsic_value(settlement, expected):
+    """Sold wings, bought body, entered for an 11.00 credit: the P&L per share at settlement is
+    -(S-3700)+ + 2(S-3750)+ - (S-3800)+ + 11 (worked by hand)."""
+    book, trade = _opened(_fly())
+    assert book.settled_pnl_per_share(trade, settlement) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("settlement, value", [(3600.0, -50.0), (3650.0, -50.0), (3675.0, -25.0), (3700.0, 0.0),
+                                               (3800.0, 0.0)])
+def test_held_to_expiry_a_put_spread_is_worth_its_intrinsic_value(settlement, value):
+    short, long = (ContractSpec("SPX", "SPXW", FRI, k, False, 100.0) for k in (3700.0, 3650.0))
+    intent = OrderIntent("Put Spread", (OrderLeg("s", -1, short), OrderLeg("l", 1, long)), 1, -5.0,
+                         datetime(2021, 1, 8, 10))
+    book = TradeBook(RULES)
+    trade = book.add_entry(intent, [1, 2], intent.created)
+    assert book.settled_pnl_per_share(trade, settlement) is None  # not filled yet
+    book.on_fill(1, 6.0, -1)
+    book.on_fill(2, 1.0, 1)
+    assert book.settled_pnl_per_share(trade, settlement) == pytest.approx(value + 5.0)
+
+
+def test_held_to_expiry_needs_every_leg_to_be_an_option():
+    stock = OrderIntent("Hedge", (OrderLeg("SPY", 100),), 1, None, datetime(2021, 1, 8, 10))
+    book = TradeBook(RULES)
+    trade = book.add_entry(stock, [1], stock.created)
+    book.on_fill(1, 380.0, 100)
+    assert book.settled_pnl_per_share(trade, 3700.0) is None
+
+
+def test_the_restart_reconciliation_matches_each_leg_in_full():
+    from strategies.trade_book import reconcile_restart
+
+    book, trade = _opened(_fly())  # 3 units: -3 lower, +6 body, -3 upper
+    held = {leg.contract: 3.0 * leg.quantity for leg in trade.intent.legs}
+    lower, body, upper = (leg.contract for leg in trade.intent.legs)
+    extra = ContractSpec("SPX", "SPXW", FRI, 3900.0, True, 100.0)
+    found = reconcile_restart(book, held | {body: 7.0, extra: -1.0})
+    assert found.attached == [trade] and found.orphans == {body: 1.0, extra: -1.0}
+    for partly in ({**held, body: 5.0}, {**held, upper: 3.0}, {lower: -3.0}):  # short, flipped, one leg only
+        book2, trade2 = _opened(_fly())
+        found = reconcile_restart(book2, partly)
+        assert found.partial == [trade2] and found.attached == [] and found.closed_outside == []
+        assert trade2.state is TradeState.OPEN
+    book3, trade3 = _opened(_fly())
+    found = reconcile_restart(book3, {extra: 2.0})
+    assert found.closed_outside == [trade3] and trade3.state is TradeState.CLOSED and found.orphans == {extra: 2.0}
+    assert trade3.exit_reason == "closed outside the algorithm"
+
+
+def test_the_restart_reconciliation_reopens_a_closing_trade_and_cancels_an_unfilled_entry():
+    from strategies.trade_book import reconcile_restart
+
+    book, trade = _opened(_fly())
+    book.close_sent(trade, [7, 8, 9], "stop", datetime(2021, 1, 8, 12, 0))
+    held = {leg.contract: 3.0 * leg.quantity for leg in trade.intent.legs}
+    found = reconcile_restart(book, held)
+    assert found.attached == [trade] and trade.state is TradeState.OPEN and trade.close_ids == frozenset()
+    assert trade.close_sent is None
+    working = TradeBook(RULES)
+    entry = working.add_entry(_fly(), [1, 2, 3], datetime(2021, 1, 8, 10, 40))
+    found = reconcile_restart(working, {})
+    assert found.closed_outside == [entry] and entry.state is TradeState.CANCELLED

@@ -2,6 +2,7 @@
 priced by Black-Scholes at 15% vol with a 0.10 wide quote; and one replay scenario end to end)."""
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date, datetime, time, timedelta
 
@@ -99,6 +100,92 @@ def test_refusals_say_why(when, scale, risk, reason):
 def test_not_on_a_thursday():
     snap = _snapshot(4000.0, 3990.0, now=datetime(2021, 6, 24, 11, 0))
     assert _plan(snap) == "not a Friday with a same-day expiry"
+
+
+@pytest.mark.parametrize("open_price, expected", [
+    (3975.0, "0DTE Call Credit Spread"),  # +0.63%: between 0.5% and 1%, an up-move is faded with calls
+    (4025.0, "0DTE Put Credit Spread"),   # -0.62%
+    (3980.1, "0DTE Iron Condor"),         # +0.4999%: not beyond the threshold
+])
+def test_the_move_threshold_and_its_direction(open_price, expected):
+    plan = _plan(_snapshot(4000.0, open_price))
+    assert not isinstance(plan, str) and plan.kind == expected
+
+
+def test_the_short_strike_is_the_delta_nearest_the_middle_of_the_band():
+    """Not merely inside [0.15, 0.25]: the nearest to 0.20 (the band's middle)."""
+    from pricing.black_scholes import bs_greeks
+
+    plan = _plan(_snapshot(4000.0, 3990.0))
+    assert not isinstance(plan, str)
+    t = float(year_fraction_to_expiry(NOW, FRIDAY))
+    for leg in plan.intent.legs:
+        if leg.quantity > 0:
+            continue
+        c = leg.contract
+        delta = lambda k: abs(float(bs_greeks(4000.0, k, t, 0.0025, 0.0, 0.15, c.is_call)["delta"]))  # noqa: E731
+        listed = np.arange(3850.0, 4150.0 + 1, 5.0)
+        best = min((k for k in listed if 0.15 <= delta(k) <= 0.25), key=lambda k: abs(delta(k) - 0.20))
+        assert c.strike == best
+
+
+def test_an_iron_condor_can_lose_at_most_its_wider_side_less_the_credit_at_the_limit():
+    """Only one side can finish in the money: the max loss is the wider side's width less the credit
+    the limit asks (the least the order can fill for), never width + credit or the narrower side."""
+    snap = _snapshot(4000.0, 3990.0)
+    rules = dataclasses.replace(SETTINGS.zero_dte, wing_pct=0.75)
+    market = PricingInputs(snap.time, 4000.0, 0.0025, 0.0, False)
+    wide = dataclasses.replace(rules, wing_pct=1.0)  # 40-point wings on both sides
+    for case in (rules, wide):
+        plan = plan_zero_dte(snap, market, case, SETTINGS.friday.zero_dte(False), False, 0.1, 50_000.0)
+        assert not isinstance(plan, str)
+        legs = {(leg.contract.is_call, leg.quantity): leg.contract.strike for leg in plan.intent.legs}
+        widths = (legs[(False, -1)] - legs[(False, 1)], legs[(True, 1)] - legs[(True, -1)])
+        credit = -plan.intent.limit_price
+        assert plan.max_loss_per_unit == pytest.approx((max(widths) - credit) * 100.0)
+        assert plan.intent.max_loss == pytest.approx(plan.max_loss_per_unit * plan.intent.units)
+        assert plan.intent.value_range == (-max(widths), 0.0)
+
+
+def test_an_unequal_winged_condor_counts_the_wider_wing():
+    """Delist the calls 4015-4055 (the condor's call wing target is 4040): the nearest listed wing is
+    4060, 50 points out against the put side's 30; the max loss follows the wider (call) side."""
+    snap = _snapshot(4000.0, 3990.0)
+    chain = snap.chain
+    keep = [i for i, c in enumerate(chain.contracts) if not (c.is_call and 4015.0 <= c.strike <= 4055.0)]
+    thinned = ChainColumns.from_rows([chain.contracts[i] for i in keep], [
+        (chain.bid[i], chain.ask[i], chain.last[i], chain.volume[i], chain.open_interest[i], chain.lean_iv[i],
+         chain.quote_age_minutes[i]) for i in keep])
+    snap = dataclasses.replace(snap, chain=thinned)
+    market = PricingInputs(snap.time, 4000.0, 0.0025, 0.0, False)
+    plan = plan_zero_dte(snap, market, SETTINGS.zero_dte, SETTINGS.friday.zero_dte(False), False, 0.1, 50_000.0)
+    assert not isinstance(plan, str)
+    legs = {(leg.contract.is_call, leg.quantity): leg.contract.strike for leg in plan.intent.legs}
+    put_width, call_width = legs[(False, -1)] - legs[(False, 1)], legs[(True, 1)] - legs[(True, -1)]
+    assert (put_width, call_width) == (30.0, 50.0)
+    assert plan.max_loss_per_unit == pytest.approx((call_width + plan.intent.limit_price) * 100.0)
+
+
+def test_the_limit_is_never_through_the_natural_credit():
+    """With a concession larger than the spread the limit would ask less than the natural credit: it is
+    floored at the natural credit (selling below the bid side gives money away)."""
+    snap = _snapshot(4000.0, 3990.0)
+    rules = dataclasses.replace(SETTINGS.zero_dte, concession=5.0)
+    market = PricingInputs(snap.time, 4000.0, 0.0025, 0.0, False)
+    plan = plan_zero_dte(snap, market, rules, SETTINGS.friday.zero_dte(False), False, 0.01, 50_000.0)
+    assert not isinstance(plan, str)
+    assert -plan.intent.limit_price == pytest.approx(plan.natural_credit)
+    assert plan.natural_credit > 0 and plan.natural_credit < plan.credit_mid
+
+
+def test_a_single_unit_is_a_trade():
+    """A risk budget that fits exactly one unit trades one unit (not zero)."""
+    probe = _plan(_snapshot(4000.0, 3990.0))
+    assert not isinstance(probe, str)
+    plan = _plan(_snapshot(4000.0, 3990.0), risk=probe.max_loss_per_unit * 1.5)
+    assert not isinstance(plan, str) and plan.intent.units == 1
+    refused = _plan(_snapshot(4000.0, 3990.0), risk=probe.max_loss_per_unit * 0.99)
+    assert isinstance(refused, str) and "allows no unit" in refused
 
 
 def test_the_replay_enters_manages_and_reports_a_0dte_condor(tmp_path):
