@@ -68,8 +68,9 @@ class OrderIntent:
     value_range: tuple[float, float] | None = None
 
     def contracts_total(self) -> int:
-        """Contracts across all legs for the whole order (for per-order size limits)."""
-        return sum(abs(leg.quantity) for leg in self.legs) * self.units
+        """Option contracts across all legs for the whole order (for per-order size limits); shares of
+        stock (a leg without a contract, e.g. a delta hedge in SPY) are not contracts."""
+        return sum(abs(leg.quantity) for leg in self.legs if leg.contract is not None) * self.units
 
     def max_loss_per_share_at(self, entry: float) -> float | None:
         """The worst loss per share of one unit once entered at ``entry`` (LEAN sign): entry minus the

@@ -152,6 +152,9 @@ class GreeksSettings:
     max_quote_age_minutes: float = param(
         "greeks-max-quote-age-minutes", 5.0,
         "IV from a quote no older than this; older quotes fall back to LEAN's IV, marked", positive)
+    auto_hedge: bool = param(
+        "greeks-auto-hedge", False,
+        "Send the delta hedge (beta-reference shares, market order) instead of only suggesting it")
     beta_reference: str = param(
         "greeks-beta-reference", "SPY",
         "Equity whose shares are the unit of book delta, gamma, their limits and delta hedges")

@@ -22,13 +22,13 @@ from core.orders import OrderIntent, OrderLeg
 from core.settings import Settings
 from desk.friday import FridayDesk
 from desk.interface import (
-    Action, Alert, BarSnapshot, CancelAllOrders, MarketHistory, OrderStatus, OrderUpdate, Outbox, Plot,
+    Action, Alert, BarSnapshot, CancelAllOrders, HedgePurpose, MarketHistory, OrderStatus, OrderUpdate, Outbox, Plot,
     SaveRecord, SendOrder, friday_history_key, manual_mode_key, trade_book_key)
 from desk.trading import Trading
 from pricing.chain import PricingInputs, greeks_for
 from risk.greeks_monitor import GreeksMonitor, PortfolioGreeks
 from risk.manual_mode import AutomationState, Effects, HealthInputs, ManualModeFallback, random_token
-from risk.order_gate import OrderGate
+from risk.order_gate import GateContext, OrderGate
 from strategies.trade_book import TradeRecordError, book_to_text, reconcile_restart, restore_book
 from streaming.signals import ConnectionChanged, GreeksWarning, LogLine, ZeroDteMove
 
@@ -255,9 +255,20 @@ class Desk:
         for hedge in hedges:  # a suggestion is logged when its kind appears, not every minute it persists
             if hedge.split(":")[0] not in self._active_hedges:
                 self.outbox.log(f"[HEDGE SUGGESTION] {hedge}")
+                if hedge.startswith("Delta Hedge") and g.auto_hedge:
+                    self._send_delta_hedge(book, market, hedge)
         self._active_hedges = kinds
         if market.time.minute % g.plot_every_minutes == 0:
             self._plot_greeks(book)
+
+    def _send_delta_hedge(self, book: PortfolioGreeks, market: MarketSnapshot, why: str) -> None:
+        """``greeks-auto-hedge``: the suggested delta hedge as a market order in the reference's shares,
+        once per breach episode; the gate decides (REDUCE_ONLY admits it when it reduces the breach)."""
+        shares = -round(book.delta.value or 0.0)
+        if shares:
+            intent = OrderIntent("Delta Hedge", (OrderLeg(book.reference, shares),), 1, None, market.time,
+                                 signals=(why,))
+            self.outbox.add(SendOrder(intent, HedgePurpose(why)))
 
     def _plot_greeks(self, book: PortfolioGreeks) -> None:
         chart, unit = "Portfolio Greeks", book.reference
@@ -283,7 +294,7 @@ class Desk:
         ``holdings`` maps instrument keys (``OrderLeg.key``) to signed quantities held now."""
         with self._lock:
             mm = self.manual_mode
-            decision = self.gate.check(order.intent, mm.state, mm.reason, holdings, mm.orders_sent.count(now))
+            decision = self.gate.check(order.intent, self._gate_context(order.intent, holdings, now))
             if not mm.admit(decision, now):
                 mm.suggest_trade(order.intent, decision.reason, now)
                 self.trading.refused(order, mm.state.name)
@@ -293,6 +304,43 @@ class Desk:
                 mm.orders_sent.record(now)
             self.trading.sent(order, order_ids, now, mm.state.name)
             return self._take()
+
+    def _gate_context(self, intent: OrderIntent, holdings: Mapping[str, float], now: datetime) -> GateContext:
+        mm, book = self.manual_mode, self.last_book
+        delta = (book.delta.value if book is not None and book.measurable
+                 else 0.0 if self.last_market is not None and not self.last_market.positions else None)
+        return GateContext(mm.state, mm.reason, holdings, mm.orders_sent.count(now),
+                           frozenset(t.name for t in mm.active_triggers), delta,
+                           self.settings.manual.portfolio_delta_limit, self._delta_effect(intent),
+                           delta_only=all(leg.contract is None for leg in intent.legs))
+
+    def _delta_effect(self, intent: OrderIntent) -> float | None:
+        """What the order adds to the book's delta, in shares of the beta reference (None: unknown).
+        Shares of the reference count one for one; the underlying's shares and its options by the
+        price ratio (beta 1: the S&P family); anything else is unknown."""
+        market, pricing = self.last_market, self._last_pricing
+        reference = self.settings.greeks.beta_reference.upper()
+        if market is None or market.underlying.price.value is None:
+            return None
+        spot = market.underlying.price.value
+        ref_price = spot if reference == self.settings.universe.underlying.upper() else (
+            self.series.state("beta", market.time).price.value if "beta" in self.series.trackers else None)
+        if ref_price is None or ref_price <= 0:
+            return None
+        contracts = [leg.contract for leg in intent.legs if leg.contract is not None]
+        greeks = greeks_for(contracts, market.chain, pricing) if contracts and pricing is not None else {}
+        total = 0.0
+        for leg in intent.legs:
+            shares = leg.quantity * intent.units
+            if leg.contract is None and leg.name.upper() == reference:
+                total += shares
+            elif leg.contract is None and leg.name.upper() == self.settings.universe.underlying.upper():
+                total += shares * spot / ref_price
+            elif leg.contract is not None and leg.contract in greeks:
+                total += shares * greeks[leg.contract].delta * leg.contract.multiplier * spot / ref_price
+            else:
+                return None
+        return total
 
     def on_order_event(self, update: OrderUpdate) -> list[Action]:
         with self._lock:

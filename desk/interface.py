@@ -108,12 +108,19 @@ class ClosePurpose:
 
 
 @dataclasses.dataclass(frozen=True)
+class HedgePurpose:
+    """A delta hedge in the beta reference's shares (not a trade: no exit rules follow it)."""
+
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
 class SendOrder:
     """An order the desk wants sent. ``main.py`` hands it back to ``Desk.send`` with a way to place
     it: the gate decides at that moment, with the state as it is then."""
 
     intent: OrderIntent
-    purpose: EntryPurpose | ClosePurpose
+    purpose: EntryPurpose | ClosePurpose | HedgePurpose
 
 
 @dataclasses.dataclass(frozen=True)

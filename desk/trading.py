@@ -20,7 +20,7 @@ import numpy as np
 from core.market import ChainColumns, ContractSpec, MarketSnapshot
 from core.orders import OrderIntent, ceil_to_tick, floor_to_tick
 from core.settings import Settings, ZeroDteParameters
-from desk.interface import Alert, CancelOrder, ClosePurpose, EntryPurpose, OrderStatus, OrderUpdate, Outbox, SendOrder, mask_numbers
+from desk.interface import Alert, CancelOrder, ClosePurpose, EntryPurpose, HedgePurpose, OrderStatus, OrderUpdate, Outbox, SendOrder, mask_numbers
 from pricing.chain import PricingInputs
 from strategies.section9b import Section9BStrategies, StrategyAnalysis
 from strategies.verdict import units_within
@@ -220,6 +220,10 @@ class Trading:
 
     def sent(self, order: SendOrder, order_ids: list[int], now: datetime, automation_state: str) -> None:
         purpose = order.purpose
+        if isinstance(purpose, HedgePurpose):
+            self.outbox.log(f"[HEDGE] {order.intent.describe_legs()} sent ({purpose.reason})" if order_ids
+                            else f"[HEDGE] LEAN placed no order for {order.intent.describe_legs()}")
+            return
         if isinstance(purpose, EntryPurpose):
             if order_ids:
                 self.book.add_entry(order.intent, order_ids, now)
@@ -240,6 +244,8 @@ class Trading:
     def refused(self, order: SendOrder, automation_state: str) -> None:
         """The gate refused it (it is a suggestion now): not repeated today, or in this state for exits."""
         purpose = order.purpose
+        if isinstance(purpose, HedgePurpose):
+            return
         if isinstance(purpose, EntryPurpose):
             self._suggested_today.add(purpose.strategy)
             return

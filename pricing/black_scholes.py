@@ -28,7 +28,7 @@ Greek units (per share, as LEAN / IB / py_vollib report them):
                                                       put  -K t e^{-rt} N(-d2)/100
 
 Edge cases (documented limits, tested):
-    * invalid inputs (NaN/inf, spot <= 0, strike <= 0, vol < 0) -> NaN everywhere.
+    * invalid inputs (NaN/inf, spot <= 0, strike <= 0, vol < 0, ``is_call`` not 0/1/bool) -> NaN everywhere.
     * t <= 0 (at or past expiry): price = intrinsic max(+-(S-K), 0); delta = +-1 in the money,
       0 out of the money, +-0.5 exactly at the strike; gamma = theta = vega = rho = 0.
     * vol == 0, t > 0: the deterministic limit: price = e^{-rt} max(+-(F-K), 0); delta/theta/rho
@@ -90,10 +90,12 @@ def _sign(is_call: FloatArray) -> FloatArray:
 
 
 def _valid_market(spot: FloatArray, strike: FloatArray, t: FloatArray, rate: FloatArray,
-                  div: FloatArray) -> NDArray[np.bool_]:
-    """Inputs for which any price is defined: finite, spot and strike > 0 (t <= 0 is expiry, not an error)."""
+                  div: FloatArray, is_call: FloatArray) -> NDArray[np.bool_]:
+    """Inputs for which any price is defined: finite, spot and strike > 0 (t <= 0 is expiry, not an
+    error), and ``is_call`` a boolean-like 0 or 1 (a NaN flag is neither a call nor a put)."""
     with np.errstate(invalid="ignore", over="ignore"):
-        return (spot > 0.0) & (strike > 0.0) & np.isfinite(spot + strike + t + rate + div)
+        return ((spot > 0.0) & (strike > 0.0) & np.isfinite(spot + strike + t + rate + div)
+                & ((is_call == 0.0) | (is_call == 1.0)))
 
 
 def bs_price(spot: ArrayLike, strike: ArrayLike, t: ArrayLike, rate: ArrayLike, div: ArrayLike,
@@ -112,7 +114,7 @@ def _price_flat(s: FloatArray, k: FloatArray, tt: FloatArray, r: FloatArray, q: 
                 c: FloatArray) -> tuple[FloatArray, ...]:
     """bs_price on flat arrays."""
     theta = _sign(c)
-    valid = _valid_market(s, k, tt, r, q) & (v >= 0.0) & np.isfinite(v)
+    valid = _valid_market(s, k, tt, r, q, c) & (v >= 0.0) & np.isfinite(v)
     te = np.where(valid & (tt > 0.0), tt, 0.0)
     vol_ok = np.where(valid, v, 0.0)
     with np.errstate(all="ignore"):  # invalid entries compute garbage that is masked to NaN below
@@ -153,7 +155,7 @@ def _greeks_flat(s: FloatArray, k: FloatArray, tt: FloatArray, r: FloatArray, q:
     """bs_greeks on flat arrays, in GREEK_NAMES order (fast path when every option is live)."""
     sign = _sign(c)
     with np.errstate(all="ignore"):
-        valid = _valid_market(s, k, tt, r, q) & (v >= 0.0) & np.isfinite(v)
+        valid = _valid_market(s, k, tt, r, q, c) & (v >= 0.0) & np.isfinite(v)
         live = valid & (tt > 0.0)
         all_live = bool(live.all())
         te = tt if all_live else np.where(live, tt, 0.0)
@@ -217,7 +219,7 @@ def _implied_vol_flat(p: FloatArray, s: FloatArray, k: FloatArray, tt: FloatArra
                       c: FloatArray) -> tuple[FloatArray, ...]:
     """implied_volatility on flat arrays."""
     theta = _sign(c)
-    valid = _valid_market(s, k, tt, r, q) & (tt > 0.0) & np.isfinite(tt) & (p >= 0.0) & np.isfinite(p)
+    valid = _valid_market(s, k, tt, r, q, c) & (tt > 0.0) & np.isfinite(tt) & (p >= 0.0) & np.isfinite(p)
     te = np.where(valid, tt, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         x = np.log(s / k) + (r - q) * te

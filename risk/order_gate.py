@@ -8,6 +8,8 @@ it was actually sent (:class:`risk.manual_mode.OrderRateWindow`).
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Callable, Mapping
 
 from core.orders import OrderIntent
@@ -29,6 +31,47 @@ def reduces_only(intent: OrderIntent, holdings: Mapping[str, float]) -> bool:
     return True
 
 
+@dataclasses.dataclass(frozen=True)
+class GateContext:
+    """What the gate looks at besides the order: the automation state and why, the holdings (instrument
+    keys ``OrderLeg.key`` -> signed quantity), the orders sent in the last 60 s, and for REDUCE_ONLY the
+    breached measures (active trigger names) with the book's delta, its limit and the order's effect on
+    it (all in shares of the beta reference; None when unknown); ``delta_only``: the order has no
+    option leg (its gamma, theta and vega are zero)."""
+
+    state: AutomationState
+    state_reason: str
+    holdings: Mapping[str, float]
+    sent_last_minute: int = 0
+    breached: frozenset[str] = frozenset()
+    book_delta: float | None = None
+    delta_limit: float = math.inf
+    delta_effect: float | None = None
+    delta_only: bool = False
+
+
+#: Triggers a delta hedge can answer: the delta limit, and the Greeks limits together (its other
+#: Greeks are zero, so it moves none of them the wrong way). Stale data, VIX, a lost stream... are not.
+HEDGEABLE = frozenset({"delta", "greeks"})
+
+
+def reduces_breached_delta(ctx: GateContext) -> bool:
+    """The delta limit is breached, nothing a hedge cannot answer is, and the order (delta only: shares
+    or futures, no gamma, theta or vega) moves |book delta| toward zero without crossing to the other
+    side beyond the limit."""
+    book, effect = ctx.book_delta, ctx.delta_effect
+    if (book is None or effect is None or not ctx.delta_only or abs(book) <= ctx.delta_limit
+            or not ctx.breached or not ctx.breached <= HEDGEABLE):
+        return False
+    after = book + effect
+    return abs(after) < abs(book) and (after * book >= 0 or abs(after) <= ctx.delta_limit)
+
+
+def _reduces(intent: OrderIntent, ctx: GateContext) -> bool:
+    """What REDUCE_ONLY admits: closing existing positions, or reducing the breached risk."""
+    return reduces_only(intent, ctx.holdings) or reduces_breached_delta(ctx)
+
+
 class OrderGate:
     """The checks, in order: what the broker rejects, the order's own promise, the automation state,
     then the order rate. ``state_for`` maps a trigger name to the state its parameter demands."""
@@ -39,16 +82,12 @@ class OrderGate:
         self.combo_market_orders = combo_market_orders
         self.state_for = state_for
 
-    def check(self, intent: OrderIntent, state: AutomationState, state_reason: str,
-              holdings: Mapping[str, float], sent_last_minute: int) -> GateDecision:
-        """``state_reason`` is why the fallback is in ``state``; ``holdings`` maps instrument keys
-        (``OrderLeg.key``) to signed quantities held; ``sent_last_minute`` from the rate window."""
+    def check(self, intent: OrderIntent, ctx: GateContext) -> GateDecision:
         for rule in (self._check_combo_market, self._check_size, self._check_reduce_promise):
-            decision = rule(intent, holdings)
+            decision = rule(intent, ctx.holdings)
             if decision is not None:
                 return decision
-        return (self._check_state(intent, state, state_reason, holdings)
-                or self._check_rate(intent, state, holdings, sent_last_minute) or ALLOW)
+        return self._check_state(intent, ctx) or self._check_rate(intent, ctx) or ALLOW
 
     def _check_combo_market(self, intent: OrderIntent, _holdings: Mapping[str, float]) -> GateDecision | None:
         if len(intent.legs) > 1 and intent.limit_price is None and not self.combo_market_orders:
@@ -70,23 +109,22 @@ class OrderGate:
         return None
 
     @staticmethod
-    def _check_state(intent: OrderIntent, state: AutomationState, state_reason: str,
-                     holdings: Mapping[str, float]) -> GateDecision | None:
-        if state is AutomationState.MANUAL:
-            return GateDecision(False, f"MANUAL: {state_reason}")
-        if state is AutomationState.REDUCE_ONLY and not reduces_only(intent, holdings):
-            return GateDecision(False, f"REDUCE_ONLY (order would not only reduce positions): {state_reason}")
+    def _check_state(intent: OrderIntent, ctx: GateContext) -> GateDecision | None:
+        if ctx.state is AutomationState.MANUAL:
+            return GateDecision(False, f"MANUAL: {ctx.state_reason}")
+        if ctx.state is AutomationState.REDUCE_ONLY and not _reduces(intent, ctx):
+            return GateDecision(False, f"REDUCE_ONLY (order would not only reduce positions or the breached risk): "
+                                       f"{ctx.state_reason}")
         return None
 
-    def _check_rate(self, intent: OrderIntent, state: AutomationState, holdings: Mapping[str, float],
-                    sent_last_minute: int) -> GateDecision | None:
+    def _check_rate(self, intent: OrderIntent, ctx: GateContext) -> GateDecision | None:
         """Over the rate the trigger escalates; what the escalated state still admits goes through."""
-        limit = self.settings.max_orders_per_minute
-        if sent_last_minute < limit:
+        limit, sent = self.settings.max_orders_per_minute, ctx.sent_last_minute
+        if sent < limit:
             return None
-        reason = f"Order rate: {sent_last_minute + 1} orders within 60 s > limit {limit}"
-        escalation = Escalation("order_rate", reason, str(sent_last_minute + 1))
-        after = max(state, self.state_for("order_rate"))
-        if after is AutomationState.REDUCE_ONLY and reduces_only(intent, holdings):
+        reason = f"Order rate: {sent + 1} orders within 60 s > limit {limit}"
+        escalation = Escalation("order_rate", reason, str(sent + 1))
+        after = max(ctx.state, self.state_for("order_rate"))
+        if after is AutomationState.REDUCE_ONLY and _reduces(intent, ctx):
             return GateDecision(True, reason, escalation)
         return GateDecision(False, reason, escalation)

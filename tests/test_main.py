@@ -505,3 +505,25 @@ def test_es_momentum_is_unavailable_across_a_roll():
     ld.step(algo, friday)
     momentum = next(s for s in algo.desk.friday.reading.signals if s.name == "momentum")
     assert not momentum.available and "no ES close for the previous session" in momentum.reading.reason
+
+
+def test_in_reduce_only_the_delta_hedge_that_reduces_the_breach_goes_out():
+    """Three SPX calls breach the delta limit (REDUCE_ONLY); with greeks-auto-hedge the suggested SPY
+    hedge is sent as a market order, and the gate admits it because it moves the breached delta toward
+    zero although it closes no existing contract."""
+    algo = ld.start_algorithm({"greeks-auto-hedge": "true"})
+    algo.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.01)
+    call, put = _pair(algo)
+    algo.portfolio.set_holding(call.symbol, 3)
+    ld.step(algo, bar_slice(algo, _at(10, 45), spx=3700.0, contracts=[call, put], spy=370.0))
+    assert algo.desk.manual_mode.state is AutomationState.REDUCE_ONLY
+    delta = algo.desk.last_book.delta.value
+    (hedge,) = [t for t in algo.orders if t.tag == "Delta Hedge"]
+    assert (hedge.kind, hedge.symbol, hedge.quantity) == ("market", algo.beta_symbol, -round(delta))
+    assert any(line.startswith("[HEDGE] SELL") for line in algo.logs)
+    plain = ld.start_algorithm()  # the default only suggests it
+    plain.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.01)
+    call, put = _pair(plain)
+    plain.portfolio.set_holding(call.symbol, 3)
+    ld.step(plain, bar_slice(plain, _at(10, 45), spx=3700.0, contracts=[call, put], spy=370.0))
+    assert plain.orders == [] and any(line.startswith("[HEDGE SUGGESTION] Delta Hedge") for line in plain.logs)

@@ -12,7 +12,7 @@ from core.market import ContractSpec, Reading
 from core.orders import OrderIntent, OrderLeg
 from core.settings import load_settings
 from risk.manual_mode import AutomationState, Effects, HealthInputs, ManualModeFallback
-from risk.order_gate import OrderGate, reduces_only
+from risk.order_gate import GateContext, OrderGate, reduces_only
 
 SETTINGS = load_settings(lambda name: None)
 NOW = datetime(2021, 1, 8, 10, 40)
@@ -48,7 +48,7 @@ def _admit(fallback: ManualModeFallback, intent: OrderIntent, held: dict[str, fl
     """What the desk does when it sends: the gate decides, the fallback applies what that demands,
     and a placed order counts in the rate window."""
     gate = OrderGate(fallback.settings, combo_market_orders=False, state_for=fallback.state_for)
-    decision = gate.check(intent, fallback.state, fallback.reason, held, fallback.orders_sent.count(now))
+    decision = gate.check(intent, GateContext(fallback.state, fallback.reason, held, fallback.orders_sent.count(now)))
     allowed = fallback.admit(decision, now)
     if allowed:
         fallback.orders_sent.record(now)
