@@ -337,3 +337,27 @@ def test_the_restart_reconciliation_reopens_a_closing_trade_and_cancels_an_unfil
     entry = working.add_entry(_fly(), [1, 2, 3], datetime(2021, 1, 8, 10, 40))
     found = reconcile_restart(working, {})
     assert found.closed_outside == [entry] and entry.state is TradeState.CANCELLED
+
+
+def test_the_restart_reconciliation_of_a_one_lot():
+    """One unit: every held quantity is exactly one contract per leg (the edge of "in full")."""
+    from strategies.trade_book import reconcile_restart
+
+    short, long = (ContractSpec("SPX", "SPXW", FRI, k, False, 100.0) for k in (3700.0, 3650.0))
+    spread = OrderIntent("Put Spread", (OrderLeg("s", -1, short), OrderLeg("l", 1, long)), 1, -5.0,
+                         datetime(2021, 1, 8, 10))
+
+    def opened() -> tuple[TradeBook, object]:
+        book = TradeBook(RULES)
+        trade = book.add_entry(spread, [1, 2], spread.created)
+        book.on_fill(1, 6.0, -1)
+        book.on_fill(2, 1.0, 1)
+        return book, trade
+
+    book, trade = opened()
+    assert reconcile_restart(book, {short: -1.0, long: 1.0}).attached == [trade]
+    book, trade = opened()
+    found = reconcile_restart(book, {short: -1.0})  # the long wing sold by hand
+    assert found.partial == [trade] and found.attached == [] and found.closed_outside == []
+    book, trade = opened()
+    assert reconcile_restart(book, {}).closed_outside == [trade]
