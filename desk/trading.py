@@ -134,63 +134,56 @@ class Trading:
         verdicts, opportunities = self.section9b.analyze_all_section9b(market, pricing)
         for verdict in verdicts:
             self._log_verdict(verdict, market.time)
-        if opportunities:
-            self.opportunities_seen += len(opportunities)
-            self.outbox.statistic("Section 9B Opportunities", str(self.opportunities_seen))
-        best = opportunities[0] if opportunities else None
-        if best is not None and best.score >= self.settings.section9b.execute_min_score:
+        if not opportunities:
+            return
+        self.opportunities_seen += len(opportunities)
+        self.outbox.statistic("Section 9B Opportunities", str(self.opportunities_seen))
+        best = opportunities[0]
+        self.outbox.log_once("s9b:best", f"[Section 9B] Best opportunity: {best.strategy} (Score: {best.score:g})")
+        if best.score >= self.settings.section9b.execute_min_score:
             self._execute(best, market)
 
     def _log_verdict(self, verdict: StrategyAnalysis, now: datetime) -> None:
         """A verdict is logged when it turns tradeable or not; a changed reason at most every 30 minutes
         (verdicts flip between near-equal reasons minute to minute)."""
-        key = verdict.strategy
-        last = self._verdict_log.get(key)
+        last = self._verdict_log.get(verdict.strategy)
         kind = mask_numbers(verdict.reason)
-        flipped = last is None or last[0] != verdict.can_trade
-        if flipped or (last is not None and last[1] != kind and now - last[2] >= VERDICT_RELOG):
-            self._verdict_log[key] = (verdict.can_trade, kind, now)
+        if last is None or last[0] != verdict.can_trade or (last[1] != kind and now - last[2] >= VERDICT_RELOG):
+            self._verdict_log[verdict.strategy] = (verdict.can_trade, kind, now)
             self.outbox.log(f"[Section 9B] {verdict.strategy}: {verdict.reason}")
 
     def _execute(self, best: StrategyAnalysis, market: MarketSnapshot) -> None:
-        """The spec's handler: one sized combo limit order, one trade per strategy."""
-        s9b = self.settings.section9b
-        if (best.intent is None or best.strategy in self.book.live_strategies()
-                or best.strategy in self._suggested_today
+        """The spec's handler: one sized combo limit order, one trade per strategy, at most
+        ``s9b-max-entry-attempts`` a day, sized at the worst price this attempt can fill at (its limit)."""
+        s9b, intent, structure = self.settings.section9b, best.intent, best.structure
+        assert intent is not None and structure is not None and best.prices is not None  # a tradeable verdict
+        if (best.strategy in self.book.live_strategies() or best.strategy in self._suggested_today
                 or self.book.entries_today(best.strategy, market.today) >= s9b.max_entry_attempts):
             return
-        if (best.intent.legs and market.time.time() >= s9b.zero_dte_exit
-                and all(leg.contract is not None and leg.contract.expiry == market.today for leg in best.intent.legs)):
+        if market.time.time() >= s9b.zero_dte_exit and structure.expiries == (market.today,):
             return  # no new 0DTE structure once its time exit has passed
         limit = self._walked_limit(best, market)
-        # sized at the worst price this attempt can fill at (its limit), not at the analyser's mid
-        per_share = best.intent.max_loss_per_share_at(limit) if limit is not None else None
-        unit_loss = (per_share * best.structure.multiplier if per_share is not None and best.structure is not None
-                     else best.max_loss_dollars)
-        budget = s9b.max_risk_per_trade * market.portfolio_value
-        per_unit = best.intent.contracts_total()
-        units = min(units_within(unit_loss, budget),
-                    self.settings.manual.max_contracts_per_order // max(per_unit, 1))
-        if units < 1:
+        per_share = intent.max_loss_per_share_at(limit)
+        unit_loss = per_share * structure.multiplier if per_share is not None else None
+        units = min(units_within(unit_loss, s9b.max_risk_per_trade * market.portfolio_value),
+                    self.settings.manual.max_contracts_per_order // intent.contracts_total())
+        if units < 1 or unit_loss is None:
             self.outbox.log_once(f"size:{best.strategy}", (
                 f"[Section 9B] {best.strategy}: the risk budget ({s9b.max_risk_per_trade:.0%} of "
-                f"${market.portfolio_value:,.0f}) allows no unit at max loss ${unit_loss or 0:,.2f} per unit"))
+                f"${market.portfolio_value:,.0f}) allows no unit at max loss "
+                f"{'unknown' if unit_loss is None else f'${unit_loss:,.2f}'} per unit"))
             return
-        intent = dataclasses.replace(best.intent, units=units, limit_price=limit,
-                                     max_loss=unit_loss * units if unit_loss is not None else None)
-        self.outbox.log(f"[Section 9B] Best opportunity: {best.strategy} (Score: {best.score:g}) x{units}: "
-                        f"{intent.describe_legs()} at {intent.limit_price:+.2f}")
-        self.outbox.add(SendOrder(intent, EntryPurpose(best.strategy)))
+        order = dataclasses.replace(intent, units=units, limit_price=limit, max_loss=unit_loss * units)
+        self.outbox.log(f"[Section 9B] Entering {best.strategy} x{units}: {order.describe_legs()} at {limit:+.2f}")
+        self.outbox.add(SendOrder(order, EntryPurpose(best.strategy)))
 
-    def _walked_limit(self, best: StrategyAnalysis, market: MarketSnapshot) -> float | None:
+    def _walked_limit(self, best: StrategyAnalysis, market: MarketSnapshot) -> float:
         """First attempt at the analyser's limit (the mid); each retry of the day concedes an equal step
         toward the natural price, the last attempt at natural, never through it (rounded in our favour)."""
-        if best.prices is None or best.intent is None:
-            return best.intent.limit_price if best.intent is not None else None
+        assert best.intent is not None and best.intent.limit_price is not None and best.prices is not None
         attempts = self.settings.section9b.max_entry_attempts
-        k = self.book.entries_today(best.strategy, market.today)
-        step = k / (attempts - 1) if attempts > 1 else 1.0
-        mid, natural = best.intent.limit_price or best.prices.mid, best.prices.natural
+        step = self.book.entries_today(best.strategy, market.today) / (attempts - 1) if attempts > 1 else 1.0
+        mid, natural = best.intent.limit_price, best.prices.natural
         return min(floor_to_tick(mid + step * (natural - mid), self.settings.section9b.limit_tick), natural)
 
     # --- the Friday 0DTE entry ----------------------------------------------------------------------

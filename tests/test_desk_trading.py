@@ -1,0 +1,267 @@
+"""The desk's entries and exits (desk/trading.py) unit by unit: verdict logging, the Section 9B entry
+(guards, sizing at the walked limit, the walk itself), the Friday 0DTE wrapper, what the gate and the
+broker said, the results statistics, marks. The whole-day behaviour is in test_desk.py."""
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime, time, timedelta
+
+import pytest
+
+from core.market import ChainColumns, ContractSpec, MarketSnapshot, Reading, SeriesState
+from core.orders import OrderIntent
+from core.settings import load_settings
+from desk.interface import (
+    ClosePurpose, EntryPurpose, HedgePurpose, Log, OrderStatus, OrderUpdate, Outbox, SendOrder, SetStatistic)
+from desk.trading import Trading
+from strategies.structures import Leg, Structure
+from strategies.trade_book import TradeState
+from strategies.verdict import NetPrices, StrategyAnalysis
+
+FRI = date(2021, 1, 8)
+NOW = datetime(2021, 1, 8, 11, 0)
+
+
+def _trading(**parameters: str) -> tuple[Trading, Outbox, list[tuple[OrderIntent, str]]]:
+    settings = load_settings(parameters.get)
+    outbox, suggested = Outbox(), []
+    closes = {FRI: 3760.0}
+    trading = Trading(settings, outbox, closes.get, lambda intent, why, now: suggested.append((intent, why)))
+    return trading, outbox, suggested
+
+
+def _market(now: datetime = NOW, portfolio: float = 100_000.0, chain: ChainColumns | None = None) -> MarketSnapshot:
+    price = Reading(3750.0, as_of=now)
+    state = SeriesState("SPX", price, Reading(3740.0), Reading(3730.0))
+    empty = SeriesState("VIX", Reading.missing("x"), Reading.missing("x"), Reading.missing("x"))
+    return MarketSnapshot(now, state, empty, empty, empty, chain or ChainColumns.empty(), (), portfolio)
+
+
+def _fly(expiry: date = date(2021, 1, 15), bid_ask: tuple[float, float] = (10.0, 10.4)) -> Structure:
+    """Sell the wings, buy two bodies; each leg quoted bid/ask."""
+    legs = tuple(Leg(ContractSpec("SPX", "SPXW", expiry, k, True, 100.0), q, *bid_ask)
+                 for k, q in ((3700.0, -1), (3750.0, 2), (3800.0, -1)))
+    return Structure("Fly", legs)
+
+
+def _verdict(structure: Structure | None = None, score: float = 80.0, lowest: float = -40.0,
+             strategy: str = "Enhanced Butterfly") -> StrategyAnalysis:
+    """A tradeable verdict: limit at the mid (rounded), natural from the quotes; its value range
+    (per share) ``(lowest, 0)``."""
+    structure = structure or _fly()
+    prices = NetPrices.of(structure, 0.05)
+    intent = OrderIntent(strategy, tuple(leg.order_leg() for leg in structure.legs), 1, prices.limit, NOW,
+                         max_loss=(prices.limit - lowest) * 100.0, value_range=(lowest, 0.0))
+    return StrategyAnalysis(strategy, True, score, "ENTER", structure, prices, None, None, (), (), intent,
+                            (prices.limit - lowest) * 100.0, 1)
+
+
+def _sent(outbox: Outbox) -> list[SendOrder]:
+    return [a for a in outbox.take() if isinstance(a, SendOrder)]
+
+
+# --- verdict logging -------------------------------------------------------------------------------
+
+def test_a_verdict_is_logged_on_a_flip_and_a_changed_reason_only_after_thirty_minutes():
+    trading, outbox, _ = _trading()
+    refused = dataclasses.replace(_verdict(), can_trade=False, reason="VIX too low: 14.00 < 15")
+    trading._log_verdict(refused, NOW)
+    trading._log_verdict(dataclasses.replace(refused, reason="VIX too low: 14.50 < 15"), NOW + timedelta(minutes=1))
+    trading._log_verdict(dataclasses.replace(refused, reason="No 0DTE options available"), NOW + timedelta(minutes=29))
+    trading._log_verdict(dataclasses.replace(refused, reason="No 0DTE options available"), NOW + timedelta(minutes=30))
+    trading._log_verdict(_verdict(), NOW + timedelta(minutes=31))  # flips to tradeable: at once
+    trading._log_verdict(dataclasses.replace(_verdict(), strategy="Batman Spread"), NOW + timedelta(minutes=31))
+    assert [a.text for a in outbox.take() if isinstance(a, Log)] == [
+        "[Section 9B] Enhanced Butterfly: VIX too low: 14.00 < 15",
+        "[Section 9B] Enhanced Butterfly: No 0DTE options available",
+        "[Section 9B] Enhanced Butterfly: ENTER",
+        "[Section 9B] Batman Spread: ENTER"]
+
+
+# --- the Section 9B entry ----------------------------------------------------------------------------
+
+def test_the_best_opportunity_is_logged_when_it_changes_and_counted_as_a_statistic(monkeypatch):
+    trading, outbox, _ = _trading()
+    best, other = _verdict(score=60.0), dataclasses.replace(_verdict(score=50.0), strategy="Batman Spread")
+    monkeypatch.setattr(trading.section9b, "analyze_all_section9b", lambda market, pricing: ([best, other], [best, other]))
+    for _ in range(2):
+        trading.run_section9b(_market(), None)
+    actions = outbox.take()
+    assert [a.text for a in actions if isinstance(a, Log) and "Best opportunity" in a.text] == [
+        "[Section 9B] Best opportunity: Enhanced Butterfly (Score: 60)"]
+    assert [a.value for a in actions if isinstance(a, SetStatistic)] == ["2", "4"]
+    assert not [a for a in actions if isinstance(a, SendOrder)]  # 60 < s9b-execute-min-score (70)
+    monkeypatch.setattr(trading.section9b, "analyze_all_section9b", lambda market, pricing: ([], []))
+    trading.run_section9b(_market(), None)
+    assert outbox.take() == [] and trading.opportunities_seen == 4
+
+
+def test_an_entry_is_sized_at_its_limit_within_the_risk_budget_and_the_contract_cap():
+    trading, outbox, _ = _trading()
+    verdict = _verdict()  # mid limit: -1x10.2 + 2x10.2 - 1x10.2 = 0.00 debit; lowest value -40 per share
+    trading._execute(verdict, _market(portfolio=100_000.0))
+    (order,) = _sent(outbox)
+    unit_loss = (order.intent.limit_price + 40.0) * 100.0
+    assert order.intent.units == min(int(5_000 // unit_loss), 50 // 4)
+    assert order.intent.max_loss == pytest.approx(unit_loss * order.intent.units)
+    assert order.purpose == EntryPurpose("Enhanced Butterfly")
+    capped, outbox_c, _ = _trading(**{"manual-max-contracts-per-order": "8"})
+    capped._execute(verdict, _market(portfolio=10_000_000.0))
+    assert _sent(outbox_c)[0].intent.units == 2  # 8 contracts // 4 per unit
+
+
+def test_no_entry_when_not_even_one_unit_fits_saying_so_once():
+    trading, outbox, _ = _trading()
+    for _ in range(3):
+        trading._execute(_verdict(), _market(portfolio=1_000.0))  # 5% of $1,000 < one unit's $4,000
+    actions = outbox.take()
+    assert not [a for a in actions if isinstance(a, SendOrder)]
+    assert [a.text for a in actions if isinstance(a, Log)] == [
+        "[Section 9B] Enhanced Butterfly: the risk budget (5% of $1,000) allows no unit at max loss $4,000.00 per unit"]
+    unknown = dataclasses.replace(_verdict(), intent=dataclasses.replace(_verdict().intent, value_range=None))
+    trading._execute(unknown, _market())
+    assert "max loss unknown per unit" in outbox.take()[0].text
+
+
+def test_one_entry_per_strategy_at_a_time_none_after_a_suggestion_and_at_most_the_attempts():
+    trading, outbox, _ = _trading(**{"s9b-max-entry-attempts": "2"})
+    verdict = _verdict()
+    trading._execute(verdict, _market())
+    (first,) = _sent(outbox)
+    trading.sent(first, [1, 2, 3], NOW, "AUTOMATIC")
+    trading._execute(verdict, _market())
+    assert _sent(outbox) == []  # one live trade per strategy
+    trading.on_order_update(OrderUpdate(1, OrderStatus.CANCELED, NOW))
+    trading._execute(verdict, _market(NOW + timedelta(minutes=11)))
+    (second,) = _sent(outbox)
+    trading.sent(second, [4, 5, 6], NOW, "AUTOMATIC")
+    trading.on_order_update(OrderUpdate(4, OrderStatus.CANCELED, NOW))
+    trading._execute(verdict, _market(NOW + timedelta(minutes=22)))
+    assert _sent(outbox) == []  # two attempts a day
+    other, outbox_o, _ = _trading()
+    other.refused(SendOrder(verdict.intent, EntryPurpose("Enhanced Butterfly")), "MANUAL")
+    other._execute(verdict, _market())
+    assert _sent(outbox_o) == []  # suggested today: not again
+
+
+def test_each_retry_walks_the_limit_toward_the_natural_price_never_through_it():
+    trading, outbox, _ = _trading(**{"s9b-max-entry-attempts": "3"})
+    verdict = _verdict(_fly(bid_ask=(10.0, 10.6)))
+    prices = verdict.prices
+    limits = []
+    for attempt in range(3):
+        trading._execute(verdict, _market(NOW + timedelta(minutes=11 * attempt)))
+        (order,) = _sent(outbox)
+        limits.append(order.intent.limit_price)
+        trading.sent(order, [10 * attempt + 1], NOW, "AUTOMATIC")
+        trading.on_order_update(OrderUpdate(10 * attempt + 1, OrderStatus.CANCELED, NOW))
+    assert limits[0] == prices.limit and limits[2] == pytest.approx(prices.natural)
+    assert limits[0] < limits[1] < limits[2]  # a debit walking up
+    assert limits[1] == pytest.approx(prices.limit + 0.5 * (prices.natural - prices.limit) // 0.05 * 0.05, abs=0.05)
+    single, outbox_s, _ = _trading(**{"s9b-max-entry-attempts": "1"})
+    single._execute(verdict, _market())
+    assert _sent(outbox_s)[0].intent.limit_price == pytest.approx(prices.natural)  # one attempt: at natural
+
+
+def test_no_new_0dte_structure_after_its_time_exit():
+    trading, outbox, _ = _trading()
+    today = _verdict(_fly(expiry=FRI))
+    trading._execute(today, _market(datetime(2021, 1, 8, 15, 0)))
+    assert _sent(outbox) == []
+    trading._execute(today, _market(datetime(2021, 1, 8, 14, 59)))
+    assert len(_sent(outbox)) == 1
+    later, outbox_l, _ = _trading()
+    later._execute(_verdict(), _market(datetime(2021, 1, 8, 15, 10)))  # next week's: still fine
+    assert len(_sent(outbox_l)) == 1
+
+
+# --- what the gate and the broker said ------------------------------------------------------------------
+
+def test_a_refused_or_unplaced_close_is_not_retried_in_that_state():
+    trading, outbox, _ = _trading()
+    verdict = _verdict()
+    trading._execute(verdict, _market())
+    (order,) = _sent(outbox)
+    trading.sent(order, [1, 2, 3], NOW, "AUTOMATIC")
+    for order_id, price, quantity in ((1, 10.0, -1), (2, 10.4, 2), (3, 10.0, -1)):
+        trading.on_order_update(OrderUpdate(order_id, OrderStatus.FILLED, NOW, price, quantity))
+    (trade,) = trading.book.trades
+    close = SendOrder(trading.book.closing_intent(trade, "stop", 1.0, NOW), ClosePurpose(trade.trade_id, "stop"))
+    trading.refused(close, "MANUAL")
+    assert trade.refused_in == "MANUAL" and trade.state is TradeState.OPEN
+    trading.sent(close, [], NOW, "REDUCE_ONLY")  # LEAN placed nothing
+    assert trade.refused_in == "REDUCE_ONLY" and any("placed no closing order" in a.text for a in outbox.take()
+                                                     if isinstance(a, Log))
+    trading.sent(close, [7, 8, 9], NOW, "AUTOMATIC")
+    assert trade.state is TradeState.CLOSING
+    trading.sent(close, [10], NOW, "AUTOMATIC")  # a stale duplicate for a trade no longer open: ignored
+    assert trade.close_ids == frozenset({7, 8, 9})
+    trading.refused(SendOrder(close.intent, ClosePurpose(99, "stop")), "MANUAL")  # an unknown trade: nothing
+
+
+def test_an_entry_lean_did_not_place_is_not_retried_today():
+    trading, outbox, _ = _trading()
+    verdict = _verdict()
+    trading._execute(verdict, _market())
+    (order,) = _sent(outbox)
+    trading.sent(order, [], NOW, "AUTOMATIC")
+    assert trading.book.trades == [] and any("placed no order" in a.text for a in outbox.take() if isinstance(a, Log))
+    trading._execute(verdict, _market())
+    assert _sent(outbox) == []
+    trading.start_day()
+    trading._execute(verdict, _market(NOW + timedelta(days=3)))
+    assert len(_sent(outbox)) == 1
+
+
+def test_a_hedge_is_only_reported():
+    trading, outbox, _ = _trading()
+    hedge = SendOrder(OrderIntent("Delta Hedge", (), 1, None, NOW), HedgePurpose("delta 450"))
+    trading.sent(hedge, [5], NOW, "REDUCE_ONLY")
+    trading.refused(hedge, "MANUAL")
+    assert trading.book.trades == [] and [a.text for a in outbox.take() if isinstance(a, Log)] == [
+        "[HEDGE]  sent (delta 450)"]
+
+
+# --- results -------------------------------------------------------------------------------------------
+
+def _zero_dte_trade(trading: Trading, credit: float, progressive: bool, units: int = 2):
+    short, long = (ContractSpec("SPX", "SPXW", FRI, k, False, 100.0) for k in (3700.0, 3670.0))
+    intent = OrderIntent("0DTE Put Credit Spread", (Leg(short, -1, 0, 0).order_leg(), Leg(long, 1, 0, 0).order_leg()),
+                         units, -credit, NOW, signals=("progressive Friday" if progressive else "normal Friday",))
+    first = 100 * (len(trading.book.trades) + 1)
+    trading.sent(SendOrder(intent, EntryPurpose("0DTE")), [first, first + 1], NOW, "AUTOMATIC")
+    trading.on_order_update(OrderUpdate(first, OrderStatus.FILLED, NOW, credit + 0.5, -units))
+    trading.on_order_update(OrderUpdate(first + 1, OrderStatus.FILLED, NOW, 0.5, units))
+    return trading.book.trades[-1]
+
+
+def test_0dte_results_by_group_from_closing_fills_or_the_settlement():
+    trading, outbox, _ = _trading()
+    won = _zero_dte_trade(trading, 3.0, progressive=True)
+    trading.sent(SendOrder(trading.book.closing_intent(won, "target", 1.0, NOW), ClosePurpose(won.trade_id, "t")),
+                 [3, 4], NOW, "AUTOMATIC")
+    trading.on_order_update(OrderUpdate(3, OrderStatus.FILLED, NOW, 1.2, 2))
+    trading.on_order_update(OrderUpdate(4, OrderStatus.FILLED, NOW, 0.2, -2))
+    stats = {a.name: a.value for a in outbox.take() if isinstance(a, SetStatistic)}
+    assert stats["0DTE progressive Fridays"] == (
+        "1 trades, win rate 100%, avg credit 3.00, avg P&L $400.00, worst $400.00")  # (3.0 - 1.0) x 100 x 2
+    lost = _zero_dte_trade(trading, 2.0, progressive=False, units=1)
+    trading.manage(_market(datetime(2021, 1, 8, 16, 0)), "AUTOMATIC")  # no longer held: settled at 3760
+    stats = {a.name: a.value for a in outbox.take() if isinstance(a, SetStatistic)}
+    assert lost.state is TradeState.CLOSED
+    assert stats["0DTE normal Fridays"] == "1 trades, win rate 100%, avg credit 2.00, avg P&L $200.00, worst $200.00"
+    flat = _zero_dte_trade(trading, 2.0, progressive=False, units=1)
+    trading.settlement_close = {FRI: 3685.0}.get  # 15 points into the 3700/3670 spread
+    trading.manage(_market(datetime(2021, 1, 8, 16, 0)), "AUTOMATIC")
+    stats = {a.name: a.value for a in outbox.take() if isinstance(a, SetStatistic)}
+    assert flat.state is TradeState.CLOSED
+    assert stats["0DTE normal Fridays"] == (
+        "2 trades, win rate 50%, avg credit 2.00, avg P&L $-550.00, worst $-1,300.00")  # (2 - 15) x 100
+
+
+def test_other_strategies_have_no_0dte_statistic_and_an_unsettled_trade_has_no_result():
+    trading, outbox, _ = _trading()
+    trading.settlement_close = lambda day: None
+    _zero_dte_trade(trading, 2.0, progressive=False)
+    trading.manage(_market(datetime(2021, 1, 8, 16, 0)), "AUTOMATIC")
+    assert not [a for a in outbox.take() if isinstance(a, SetStatistic)]
