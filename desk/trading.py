@@ -203,7 +203,7 @@ class Trading:
         if isinstance(plan, str):
             self.outbox.log_once("0dte", f"[0DTE] no entry: {plan}", by_kind=True)
             return
-        credit = -plan.intent.limit_price if plan.intent.limit_price is not None else 0.0
+        credit = -(plan.intent.limit_price or 0.0)
         self.outbox.log(f"[0DTE] {plan.intent.strategy} x{plan.intent.units} "
                         f"({'progressive' if progressive else 'normal'} Friday, move {plan.move_pct:+.2f}%): "
                         f"{plan.intent.describe_legs()} for {credit:.2f} credit")
@@ -268,11 +268,11 @@ class Trading:
 
     def _record_result(self, trade: Trade, pnl_per_share: float | None) -> None:
         """0DTE trades: P&L tagged progressive/normal, summarised as runtime statistics."""
-        first = trade.intent.legs[0].contract
         if not trade.strategy.startswith(ZERO_DTE_SLOT) or pnl_per_share is None or trade.entry_net is None:
             return
         group = "progressive" if "progressive Friday" in trade.intent.signals else "normal"
-        dollars = pnl_per_share * (first.multiplier if first is not None else 1.0) * trade.intent.units
+        multiplier = max(leg.contract.multiplier for leg in trade.intent.legs if leg.contract is not None)
+        dollars = pnl_per_share * multiplier * trade.intent.units
         self._zero_dte_results.append((group, -trade.entry_net, dollars))
         for label in ("progressive", "normal"):
             done = [(c, p) for g, c, p in self._zero_dte_results if g == label]

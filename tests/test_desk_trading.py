@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 
-from core.market import ChainColumns, ContractSpec, MarketSnapshot, Reading, SeriesState
+from core.market import BookPosition, ChainColumns, ContractSpec, MarketSnapshot, Reading, SeriesState
 from core.orders import OrderIntent
 from core.settings import load_settings
 from desk.interface import (
@@ -265,3 +265,70 @@ def test_other_strategies_have_no_0dte_statistic_and_an_unsettled_trade_has_no_r
     _zero_dte_trade(trading, 2.0, progressive=False)
     trading.manage(_market(datetime(2021, 1, 8, 16, 0)), "AUTOMATIC")
     assert not [a for a in outbox.take() if isinstance(a, SetStatistic)]
+
+
+def test_a_one_dollar_win_counts_as_a_win():
+    trading, outbox, _ = _trading()
+    trade = _zero_dte_trade(trading, 2.0, progressive=False, units=1)
+    close = SendOrder(trading.book.closing_intent(trade, "target", 1.99, NOW), ClosePurpose(trade.trade_id, "t"))
+    trading.sent(close, [900, 901], NOW, "AUTOMATIC")
+    trading.on_order_update(OrderUpdate(900, OrderStatus.FILLED, NOW, 2.49, 1))
+    trading.on_order_update(OrderUpdate(901, OrderStatus.FILLED, NOW, 0.5, -1))
+    stats = {a.name: a.value for a in outbox.take() if isinstance(a, SetStatistic)}
+    assert stats["0DTE normal Fridays"] == "1 trades, win rate 100%, avg credit 2.00, avg P&L $1.00, worst $1.00"
+
+
+def _chain(rows: list[tuple[ContractSpec, float, float, float]]) -> ChainColumns:
+    """(contract, bid, ask, quote age in minutes) rows."""
+    return ChainColumns.from_rows([r[0] for r in rows], [(b, a, (b + a) / 2, 0, 0, float("nan"), age)
+                                                          for _c, b, a, age in rows])
+
+
+def test_marks_are_mids_of_fresh_quotes_a_zero_bid_included():
+    from desk.trading import _marks
+
+    a, b, c, d = (ContractSpec("SPX", "SPXW", FRI, k, True, 100.0) for k in (3700.0, 3750.0, 3800.0, 3850.0))
+    chain = _chain([(a, 10.0, 10.6, 0.0), (b, 0.0, 0.05, 1.0), (c, 5.0, 4.0, 0.0), (d, 3.0, 3.2, 6.0)])
+    mark = _marks(_market(chain=chain), 5.0)
+    assert mark(a) == pytest.approx(10.3) and mark(b) == pytest.approx(0.025)
+    assert mark(c) is None and mark(d) is None  # crossed; older than 5 minutes
+    assert mark(ContractSpec("SPX", "SPXW", FRI, 3900.0, True, 100.0)) is None  # not in the chain
+
+
+def test_an_exit_blocked_by_a_leg_missing_from_the_chain_still_reaches_a_human():
+    trading, outbox, suggested = _trading(**{"exit-stale-escalate-minutes": "10"})
+    trade = _zero_dte_trade(trading, 2.0, progressive=False, units=1)
+    short, long = (leg.contract for leg in trade.intent.legs)
+    chain = _chain([(short, 30.0, 31.0, 0.0)])  # the long wing is no longer in the chain
+    positions = tuple(BookPosition(c.describe(), q, 100.0, c, "SPX") for c, q in ((short, -1.0), (long, 1.0)))
+    for minute in range(0, 12):  # from the 0DTE time exit on
+        market = dataclasses.replace(_market(datetime(2021, 1, 8, 15, minute), chain=chain), positions=positions)
+        trading.manage(market, "AUTOMATIC")
+    (intent, why), = suggested
+    assert intent.limit_price is None and "SPXW 2021-01-08 3670P" in why
+    assert [a.text for a in outbox.take() if isinstance(a, Log) and "waiting" in a.text] == [
+        "[Section 9B] 0DTE Put Credit Spread: 0DTE time exit at 15:00, but no usable quote within 5 min for "
+        "SPXW 2021-01-08 3670P: waiting for fresh quotes before closing"]
+
+
+def test_the_0dte_entry_runs_once_a_day_and_other_trades_do_not_block_it(monkeypatch):
+    trading, outbox, _ = _trading()
+    calls: list[object] = []
+    plan_or_reason: list[object] = ["credit 0.87 below the minimum 3.06"]
+    monkeypatch.setattr("desk.trading.plan_zero_dte", lambda *args: calls.append(args) or plan_or_reason[0])
+    pricing = object()
+    params = load_settings(lambda n: None).friday.zero_dte(False)
+    friday = _market(datetime(2021, 1, 8, 11, 0))
+    trading._execute(_verdict(), friday)  # a Section 9B trade opened today
+    trading.sent(_sent(outbox)[0], [1, 2, 3], friday.time, "AUTOMATIC")
+    trading.run_zero_dte(friday, pricing, False, params)  # type: ignore[arg-type]
+    trading.run_zero_dte(dataclasses.replace(friday, time=friday.time + timedelta(minutes=1)), pricing, False, params)  # type: ignore[arg-type]
+    assert len(calls) == 2  # the Section 9B trade does not count as today's 0DTE
+    plan_or_reason[0] = "credit 0.91 below the minimum 3.06"  # another number, the same refusal
+    trading.run_zero_dte(friday, pricing, False, params)  # type: ignore[arg-type]
+    assert [a.text for a in outbox.take() if isinstance(a, Log)] == [
+        "[0DTE] no entry: credit 0.87 below the minimum 3.06"]
+    thursday = _market(datetime(2021, 1, 7, 11, 0))
+    trading.run_zero_dte(thursday, pricing, False, params)  # type: ignore[arg-type]
+    trading.run_zero_dte(friday, None, False, params)  # no pricing inputs
+    assert len(calls) == 3

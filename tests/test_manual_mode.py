@@ -218,3 +218,15 @@ def test_resume_is_not_blocked_by_the_error_budget_it_resets():
     fallback.check_automation_health(NOW, CALM)
     ok, message = fallback.resume(NOW, "tok", by="trader")
     assert ok and "3 errors cleared" in message and fallback.error_count == 0
+
+
+def test_the_most_severe_of_several_active_triggers_wins():
+    """Stale data (MANUAL by default) together with a delta breach (REDUCE_ONLY): MANUAL, whichever is
+    listed first; with min instead of max the exits would go out on stale prices."""
+    fallback, world = _fallback()
+    both = HealthInputs(vix=Reading(20.0), portfolio_delta=Reading(-150.0), underlying_data_age_minutes=9.0)
+    fallback.check_automation_health(NOW, both)
+    assert {t.name for t in fallback.active_triggers} == {"delta", "stale_data"}
+    assert fallback.state is AutomationState.MANUAL
+    assert fallback.reason == "Stale data: no new underlying bar for 9 min (limit 5)"
+    assert json.loads(world.saved[-1])["trigger_values"] == {"delta": "-150.00", "stale_data": "9"}

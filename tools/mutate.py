@@ -24,6 +24,7 @@ import argparse
 import ast
 import concurrent.futures
 import dataclasses
+import os
 import shutil
 import subprocess
 import sys
@@ -154,16 +155,25 @@ def mutated_source(module: Path, mutant: Mutant) -> str:
 
 
 def _copy_project(scratch: Path) -> Path:
+    """A scratch copy of the repository (without caches and LEAN's top-level ``data/`` folder; a
+    package named ``data`` deeper down, like ``replay/data``, is code and is copied)."""
     target = scratch / "project"
-    shutil.copytree(ROOT, target, ignore=lambda _d, names: [n for n in names if n in SKIP_DIRS])
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        top = Path(folder).resolve() == ROOT
+        return [n for n in names if n in SKIP_DIRS and (n != "data" or top)]
+
+    shutil.copytree(ROOT, target, ignore=ignore)
     return target
 
 
 def _run_tests(project: Path, tests: list[str], timeout: float) -> bool:
-    """True when the tests pass (the mutant survived)."""
-    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", *tests]
+    """True when the tests pass (the mutant survived). No bytecode is written or read: two mutants of
+    the same size written within one second would otherwise share a stale ``.pyc``."""
+    command = [sys.executable, "-B", "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", *tests]
+    env = os.environ | {"PYTHONDONTWRITEBYTECODE": "1"}
     try:
-        done = subprocess.run(command, cwd=project, capture_output=True, timeout=timeout)
+        done = subprocess.run(command, cwd=project, capture_output=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return False
     return done.returncode == 0
