@@ -203,7 +203,8 @@ class Trading:
         if isinstance(plan, str):
             self.outbox.log_once("0dte", f"[0DTE] no entry: {plan}", by_kind=True)
             return
-        credit = -(plan.intent.limit_price or 0.0)
+        assert plan.intent.limit_price is not None  # a 0DTE plan is always a combo limit
+        credit = -plan.intent.limit_price
         self.outbox.log(f"[0DTE] {plan.intent.strategy} x{plan.intent.units} "
                         f"({'progressive' if progressive else 'normal'} Friday, move {plan.move_pct:+.2f}%): "
                         f"{plan.intent.describe_legs()} for {credit:.2f} credit")
@@ -271,7 +272,7 @@ class Trading:
         if not trade.strategy.startswith(ZERO_DTE_SLOT) or pnl_per_share is None or trade.entry_net is None:
             return
         group = "progressive" if "progressive Friday" in trade.intent.signals else "normal"
-        multiplier = max(leg.contract.multiplier for leg in trade.intent.legs if leg.contract is not None)
+        multiplier = next(leg.contract.multiplier for leg in trade.intent.legs if leg.contract is not None)
         dollars = pnl_per_share * multiplier * trade.intent.units
         self._zero_dte_results.append((group, -trade.entry_net, dollars))
         for label in ("progressive", "normal"):

@@ -65,17 +65,19 @@ def _sent(outbox: Outbox) -> list[SendOrder]:
 def test_a_verdict_is_logged_on_a_flip_and_a_changed_reason_only_after_thirty_minutes():
     trading, outbox, _ = _trading()
     refused = dataclasses.replace(_verdict(), can_trade=False, reason="VIX too low: 14.00 < 15")
-    trading._log_verdict(refused, NOW)
-    trading._log_verdict(dataclasses.replace(refused, reason="VIX too low: 14.50 < 15"), NOW + timedelta(minutes=1))
-    trading._log_verdict(dataclasses.replace(refused, reason="No 0DTE options available"), NOW + timedelta(minutes=29))
-    trading._log_verdict(dataclasses.replace(refused, reason="No 0DTE options available"), NOW + timedelta(minutes=30))
-    trading._log_verdict(_verdict(), NOW + timedelta(minutes=31))  # flips to tradeable: at once
-    trading._log_verdict(dataclasses.replace(_verdict(), strategy="Batman Spread"), NOW + timedelta(minutes=31))
-    assert [a.text for a in outbox.take() if isinstance(a, Log)] == [
-        "[Section 9B] Enhanced Butterfly: VIX too low: 14.00 < 15",
-        "[Section 9B] Enhanced Butterfly: No 0DTE options available",
-        "[Section 9B] Enhanced Butterfly: ENTER",
-        "[Section 9B] Batman Spread: ENTER"]
+
+    def said(verdict: StrategyAnalysis, minutes: int) -> list[str]:
+        trading._log_verdict(verdict, NOW + timedelta(minutes=minutes))
+        return [a.text for a in outbox.take() if isinstance(a, Log)]
+
+    assert said(refused, 0) == ["[Section 9B] Enhanced Butterfly: VIX too low: 14.00 < 15"]
+    assert said(dataclasses.replace(refused, reason="VIX too low: 14.50 < 15"), 40) == []  # numbers only
+    changed = dataclasses.replace(refused, reason="No 0DTE options available")
+    assert said(changed, 29) == []  # a new reason, but within 30 minutes of the last line
+    assert said(changed, 30) == ["[Section 9B] Enhanced Butterfly: No 0DTE options available"]
+    assert said(changed, 90) == []  # the same reason again: never repeated
+    assert said(_verdict(), 91) == ["[Section 9B] Enhanced Butterfly: ENTER"]  # a flip: at once
+    assert said(dataclasses.replace(_verdict(), strategy="Batman Spread"), 91) == ["[Section 9B] Batman Spread: ENTER"]
 
 
 # --- the Section 9B entry ----------------------------------------------------------------------------
@@ -161,6 +163,9 @@ def test_each_retry_walks_the_limit_toward_the_natural_price_never_through_it():
     single, outbox_s, _ = _trading(**{"s9b-max-entry-attempts": "1"})
     single._execute(verdict, _market())
     assert _sent(outbox_s)[0].intent.limit_price == pytest.approx(prices.natural)  # one attempt: at natural
+    two, outbox_t, _ = _trading(**{"s9b-max-entry-attempts": "2"})
+    two._execute(verdict, _market())
+    assert _sent(outbox_t)[0].intent.limit_price == prices.limit  # two attempts: the mid first
 
 
 def test_no_new_0dte_structure_after_its_time_exit():
