@@ -13,7 +13,6 @@ target and stop as multiples of the credit, time exit at ``s9b-0dte-exit-time``.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
@@ -22,6 +21,7 @@ from core.orders import OrderIntent, floor_to_tick
 from core.settings import ZeroDteParameters, ZeroDteSettings
 from pricing.chain import PricingInputs, greeks_for, usable_mid
 from strategies.structures import Structure, legs_from_rows
+from strategies.verdict import units_within
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,8 +91,7 @@ def plan_zero_dte(snap: MarketSnapshot, market: PricingInputs, rules: ZeroDteSet
     # only one side can finish in the money: at worst the widest side's width is owed; the loss is
     # counted at the limit credit, the least the order can fill for
     max_loss = (max(widths) - limit_credit) * structure.multiplier
-    units = (min(params.max_contracts, math.floor(max_risk_dollars * params.position_multiplier / max_loss))
-             if max_loss > 0 else 0)
+    units = min(params.max_contracts, units_within(max_loss, max_risk_dollars * params.position_multiplier))
     if units < 1:
         return f"risk budget ${max_risk_dollars * params.position_multiplier:,.0f} allows no unit at max loss ${max_loss:,.0f}"
     kind = "0DTE Iron Condor" if len(sides) == 2 else f"0DTE {'Call' if sides[0] else 'Put'} Credit Spread"

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 import pytest
 
-from core.market import ChainColumns, ContractSpec, MarketSnapshot, SeriesTracker
+from core.market import ChainColumns, ContractSpec, MarketSnapshot, Reading, SeriesTracker
 from core.settings import load_settings
 from pricing.chain import PricingInputs
 from pricing.expiry import year_fraction_to_expiry
@@ -21,8 +21,8 @@ FRIDAY = date(2021, 6, 25)
 NOW = datetime(2021, 6, 25, 11, 0)
 
 
-def _snapshot(spot: float, open_price: float, now: datetime = NOW) -> MarketSnapshot:
-    strikes = np.arange(3850.0, 4150.0 + 1, 5.0)
+def _snapshot(spot: float, open_price: float, now: datetime = NOW, step: float = 5.0) -> MarketSnapshot:
+    strikes = np.arange(3850.0, 4150.0 + 1, step)
     t = float(year_fraction_to_expiry(now, FRIDAY))
     contracts, rows = [], []
     for is_call in (True, False):
@@ -113,10 +113,11 @@ def test_the_move_threshold_and_its_direction(open_price, expected):
 
 
 def test_the_short_strike_is_the_delta_nearest_the_middle_of_the_band():
-    """Not merely inside [0.15, 0.25]: the nearest to 0.20 (the band's middle)."""
+    """Not merely inside [0.15, 0.25]: the nearest to 0.20 (the band's middle). Strikes every point, so
+    several lie inside the band."""
     from pricing.black_scholes import bs_greeks
 
-    plan = _plan(_snapshot(4000.0, 3990.0))
+    plan = _plan(_snapshot(4000.0, 3990.0, step=1.0))
     assert not isinstance(plan, str)
     t = float(year_fraction_to_expiry(NOW, FRIDAY))
     for leg in plan.intent.legs:
@@ -124,9 +125,10 @@ def test_the_short_strike_is_the_delta_nearest_the_middle_of_the_band():
             continue
         c = leg.contract
         delta = lambda k: abs(float(bs_greeks(4000.0, k, t, 0.0025, 0.0, 0.15, c.is_call)["delta"]))  # noqa: E731
-        listed = np.arange(3850.0, 4150.0 + 1, 5.0)
-        best = min((k for k in listed if 0.15 <= delta(k) <= 0.25), key=lambda k: abs(delta(k) - 0.20))
-        assert c.strike == best
+        listed = np.arange(3850.0, 4150.0 + 1, 1.0)
+        inside = [k for k in listed if 0.15 <= delta(k) <= 0.25]
+        assert len(inside) >= 5
+        assert c.strike == min(inside, key=lambda k: abs(delta(k) - 0.20))
 
 
 def test_an_iron_condor_can_lose_at_most_its_wider_side_less_the_credit_at_the_limit():
@@ -162,7 +164,7 @@ def test_an_unequal_winged_condor_counts_the_wider_wing():
     assert not isinstance(plan, str)
     legs = {(leg.contract.is_call, leg.quantity): leg.contract.strike for leg in plan.intent.legs}
     put_width, call_width = legs[(False, -1)] - legs[(False, 1)], legs[(True, 1)] - legs[(True, -1)]
-    assert (put_width, call_width) == (30.0, 50.0)
+    assert (put_width, call_width) == (30.0, 50.0) and plan.intent.value_range == (-50.0, 0.0)
     assert plan.max_loss_per_unit == pytest.approx((call_width + plan.intent.limit_price) * 100.0)
 
 
@@ -176,6 +178,38 @@ def test_the_limit_is_never_through_the_natural_credit():
     assert not isinstance(plan, str)
     assert -plan.intent.limit_price == pytest.approx(plan.natural_credit)
     assert plan.natural_credit > 0 and plan.natural_credit < plan.credit_mid
+
+
+def test_the_wing_is_the_listed_strike_nearest_the_wing_percentage_beyond_the_short():
+    """Strikes every point: a 1.875% wing at 4,000 is 75 points; a 0.01% wing (0.4 points) takes the
+    next listed strike, one point beyond the short."""
+    snap = _snapshot(4000.0, 3990.0, step=1.0)
+    market = PricingInputs(snap.time, 4000.0, 0.0025, 0.0, False)
+    for wing_pct, width in ((1.875, 75.0), (0.01, 1.0)):
+        rules = dataclasses.replace(SETTINGS.zero_dte, wing_pct=wing_pct)
+        plan = plan_zero_dte(snap, market, rules, SETTINGS.friday.zero_dte(False), False, 0.001, 50_000.0)
+        assert not isinstance(plan, str)
+        legs = {(leg.contract.is_call, leg.quantity): leg.contract.strike for leg in plan.intent.legs}
+        assert legs[(False, -1)] - legs[(False, 1)] == width and legs[(True, 1)] - legs[(True, -1)] == width
+
+
+def test_a_thursday_with_a_same_day_expiry_is_not_a_0dte_friday():
+    snap = _snapshot(4000.0, 3990.0, now=datetime(2021, 6, 24, 11, 0))
+    thursday = dataclasses.replace(snap, chain=ChainColumns.from_rows(
+        [dataclasses.replace(c, expiry=date(2021, 6, 24)) for c in snap.chain.contracts],
+        [(b, a, m, v, oi, iv, age) for b, a, m, v, oi, iv, age in zip(
+            snap.chain.bid, snap.chain.ask, snap.chain.last, snap.chain.volume, snap.chain.open_interest,
+            snap.chain.lean_iv, snap.chain.quote_age_minutes)]))
+    assert thursday.has_same_day_expiry() and not thursday.is_friday()
+    assert _plan(thursday) == "not a Friday with a same-day expiry"
+
+
+def test_no_move_from_the_open_means_no_plan():
+    snap = _snapshot(4000.0, 3990.0)
+    no_open = dataclasses.replace(snap, underlying=dataclasses.replace(
+        snap.underlying, day_open=Reading.missing("no data today")))
+    plan = _plan(no_open)
+    assert isinstance(plan, str) and plan.startswith("move from the open unavailable")
 
 
 def test_a_single_unit_is_a_trade():
