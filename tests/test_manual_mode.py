@@ -230,3 +230,74 @@ def test_the_most_severe_of_several_active_triggers_wins():
     assert fallback.state is AutomationState.MANUAL
     assert fallback.reason == "Stale data: no new underlying bar for 9 min (limit 5)"
     assert json.loads(world.saved[-1])["trigger_values"] == {"delta": "-150.00", "stale_data": "9"}
+
+
+def test_only_the_newest_fifty_suggestions_are_kept():
+    fallback, _ = _fallback()
+    for i in range(55):
+        fallback.suggest_trade(dataclasses.replace(_intent((PUT, -1)), strategy=f"S{i}"), "test", NOW)
+    assert [s.intent.strategy for s in fallback.pending_trades] == [f"S{i}" for i in range(5, 55)]
+
+
+@pytest.mark.parametrize("state, manual", [("AUTOMATIC", False), ("REDUCE_ONLY", True), ("MANUAL", True)])
+def test_is_manual_mode_means_not_automatic(state, manual):
+    fallback, _ = _fallback()
+    fallback.state = AutomationState[state]
+    assert fallback.is_manual_mode is manual
+
+
+def test_resume_clears_the_trigger_values_and_status_says_none_when_calm():
+    fallback, world = _fallback()
+    fallback.check_automation_health(NOW, TRIGGERS["extreme_vix"][0])
+    assert fallback.trigger_values == {"extreme_vix": "50.50"}
+    fallback.check_automation_health(NOW, CALM)
+    assert "active triggers: none;" in fallback.status()
+    assert fallback.resume(NOW, "tok", by="t")[0]
+    assert fallback.trigger_values == {} and json.loads(world.saved[-1])["trigger_values"] == {}
+
+
+def _record(**fields: object) -> str:
+    base = {"state": "MANUAL", "reason": "news", "since": "2021-01-08T10:00:00", "ack_token": "tok",
+            "trigger_values": {"manual": "news"}, "suggestions": []}
+    return json.dumps(base | fields)
+
+
+@pytest.mark.parametrize("fields, what", [
+    ({"state": "PANIC"}, "state 'PANIC' is not one of AUTOMATIC, REDUCE_ONLY, MANUAL"),
+    ({"state": 2}, "state 2 is not one of"),
+    ({"since": None}, "since is None (a non-empty str is needed)"),
+    ({"ack_token": ""}, "ack_token is '' (a non-empty str is needed)"),
+    ({"reason": 5}, "reason is 5 (a non-empty str is needed)"),
+    ({"trigger_values": {"manual": 1}}, "trigger_values is not an object of strings"),
+    ({"trigger_values": ["manual"]}, "trigger_values is not an object of strings"),
+    ({"suggestions": {}}, "suggestions is not a list"),
+    ({"suggestions": [{"strategy": "x"}]}, "bad time or suggestion"),
+])
+def test_every_field_of_the_saved_record_is_checked(fields, what):
+    fallback, _ = _fallback()
+    fallback.restore(_record(**fields), NOW)
+    assert fallback.state is AutomationState.MANUAL
+    assert fallback.reason.startswith(f"unreadable manual-mode record: {what}")
+
+
+def test_an_automatic_record_needs_no_reason_time_or_token():
+    fallback, world = _fallback()
+    fallback.restore(_record(state="AUTOMATIC", reason="", since=None, ack_token="", trigger_values={}), NOW)
+    assert fallback.state is AutomationState.AUTOMATIC and world.logs[-1] == "[MANUAL MODE] restored AUTOMATIC"
+    resumed, world = _fallback()
+    resumed.restore(_record(state="AUTOMATIC", reason="", ack_token=""), NOW)  # after a resume: a time is kept
+    assert world.logs[-1] == "[MANUAL MODE] restored AUTOMATIC"
+    halted, world = _fallback()
+    halted.restore(_record(), NOW)
+    assert world.logs[-1] == "[MANUAL MODE] restored MANUAL since 2021-01-08 10:00: news"
+
+
+def test_resume_tokens_random_in_live_and_derived_in_replays():
+    import re
+
+    from risk.manual_mode import random_token
+
+    assert re.fullmatch(r"[A-Za-z0-9_-]{12}", random_token("x")) and random_token("x") != random_token("x")
+    fallback = ManualModeFallback(SETTINGS.manual, World().effects())
+    fallback.activate_manual_mode("test", NOW)
+    assert re.fullmatch(r"[0-9a-f]{10}", fallback.ack_token)

@@ -152,3 +152,18 @@ def test_reduce_only_still_refuses_a_hedge_that_would_open_risk_in_manual():
     ctx = GateContext(AutomationState.MANUAL, "vix", {}, 0, frozenset({"delta"}), 450.0, 100.0, -450.0,
                       delta_only=True)
     assert not gate.check(_hedge(-450), ctx).allowed
+
+
+def test_closing_a_single_long_contract_reduces():
+    """A one-lot long closed by a one-lot sale (the smallest quantities on both sides)."""
+    assert reduces_only(_intent((CALL, -1)), {CALL.describe(): 1.0})
+    assert not reduces_only(_intent((CALL, -1)), {CALL.describe(): 0.0})
+    assert not reduces_only(_intent((CALL, 1)), {CALL.describe(): 1.0})
+
+
+def test_the_order_rate_escalation_names_the_count():
+    gate, fallback = _gate(**{"manual-max-orders-per-minute": "2"})
+    decision = gate.check(_intent((PUT, -1)), GateContext(AUTO, "", {}, 2))
+    assert decision.escalation is not None and decision.escalation.value == "3"
+    fallback.admit(decision, NOW)
+    assert fallback.trigger_values == {"order_rate": "3"}
