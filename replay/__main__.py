@@ -13,8 +13,9 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+from replay.data import LeanDataError
 from replay.engine.results import statistics, summary_text, write_outputs
-from replay.engine.runner import MAIN_PY, ReplayConfig, run_replay
+from replay.engine.runner import MAIN_PY, ReplayConfig, ReplayInputError, run_replay
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
             parameters["end-date"] = args.end.isoformat()
         config = ReplayConfig(data, parameters, args.out, None if args.quiet else sys.stderr, args.algorithm.resolve(),
                               args.start, args.end)
-        run = run_replay(config)
+        try:
+            run = run_replay(config)
+        except (LeanDataError, ReplayInputError) as exc:  # bad input: say what, without a traceback
+            parser.exit(2, f"{parser.prog}: error: {exc}\n")
         stats = statistics(run)
         print(summary_text(stats))
         if args.out is not None:

@@ -46,6 +46,10 @@ SAMPLES = 4000  # BacktestingResultHandler: ~4000 equity samples per backtest
 MINIMUM_SAMPLE_PERIOD = timedelta(minutes=4)
 
 
+class ReplayInputError(ValueError):
+    """The run cannot start as configured (no dates, end before start...)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class ReplayConfig:
     """One replay: data folder, LEAN parameters, output folder, the algorithm file, optional date overrides."""
@@ -90,7 +94,7 @@ def load_algorithm_class(path: Path) -> type:
     """Import the algorithm file (its folder first on ``sys.path``, as LEAN does) and return the one
     ``QCAlgorithm`` subclass it defines."""
     if not path.is_file():
-        raise FileNotFoundError(f"algorithm file not found: {path}")
+        raise ReplayInputError(f"algorithm file not found: {path}")
     ld.install()
     folder = str(path.resolve().parent)
     if folder not in sys.path:
@@ -128,9 +132,9 @@ class Replay:
         if config.end is not None:
             algorithm.set_end_date(config.end)
         if algorithm.start_date is None or algorithm.end_date is None:
-            raise ValueError(f"{config.algorithm.name} sets no start or end date: give --start and --end")
+            raise ReplayInputError(f"{config.algorithm.name} sets no start or end date: give --start and --end")
         if algorithm.end_date < algorithm.start_date:
-            raise ValueError(f"end date {algorithm.end_date} is before start date {algorithm.start_date}")
+            raise ReplayInputError(f"end date {algorithm.end_date} is before start date {algorithm.start_date}")
         self.start, self.end = algorithm.start_date, algorithm.end_date
         algorithm.time = datetime.combine(self.start, time())
         self._iv: dict[Any, LeanIvModel] = {}
