@@ -27,6 +27,7 @@ from replay.data.market import contract_multiplier
 from replay.engine.brokerage import DefaultBrokerageModel, brokerage_model
 from replay.engine.chains import ChainUniverse, universe_rows
 from replay.engine.exchange import DATA_TYPE, ExchangeHours, hours_for
+from replay.engine.initializers import BrokerageModelSecurityInitializer, CompositeSecurityInitializer, as_initializer
 from replay.engine.lean_types import (
     NotImplementedInDouble, OrderStatus, OrderType, Resolution, SecurityType, Strict)
 from replay.engine.margin import BuyingPower, PositionGroupCollection
@@ -37,6 +38,7 @@ from replay.engine.securities import (
 from replay.engine.services import DateRules, Notify, ObjectStore, ScheduleManager, TimeRules
 from replay.engine.strategies import OptionStrategy
 from replay.engine.symbols import INDEX_OPTION_UNDERLYING, Symbol, as_symbol
+from replay.engine.trades import TradeBuilder
 from replay.engine.transactions import TransactionManager
 from replay.engine.universe import OptionUniverseRow
 
@@ -82,6 +84,8 @@ class QCAlgorithm(Strict):
         self.history_source: Any = None
         self.brokerage_model: DefaultBrokerageModel = DefaultBrokerageModel()
         self.brokerage: tuple[Any, Any] | None = None
+        self.security_initializer: Any = BrokerageModelSecurityInitializer(self.brokerage_model)
+        self._user_initializer = False
         self.benchmark: Symbol | None = None
         self.securities = SecurityManager()
         self.portfolio = SecurityPortfolioManager(self.securities)
@@ -90,6 +94,7 @@ class QCAlgorithm(Strict):
         self.portfolio.margin = self.buying_power
         self.portfolio.positions = PositionGroupCollection(self.buying_power)
         self.transactions = TransactionManager(self)
+        self.trade_builder = TradeBuilder()
         self.universes: dict[Symbol, ChainUniverse] = {}
         self.logs: list[str] = []
         self.errors: list[str] = []
@@ -184,12 +189,25 @@ class QCAlgorithm(Strict):
         self.time_zone = zone
 
     def set_brokerage_model(self, brokerage: Any, account_type: Any = None) -> None:
+        """``SetBrokerageModel``: unless the algorithm set its own security initializer, the brokerage
+        initializer is replaced and the securities added so far are initialized again, keeping their leverage."""
         from replay.engine.lean_types import AccountType
 
         self.brokerage = (brokerage, account_type)
         self.brokerage_model = brokerage_model(brokerage, account_type if account_type is not None else AccountType.MARGIN)
+        if self._user_initializer:
+            return
+        initializer = BrokerageModelSecurityInitializer(self.brokerage_model)
+        current = self.security_initializer
+        if isinstance(current, CompositeSecurityInitializer):
+            others = [i for i in current.initializers if not isinstance(i, BrokerageModelSecurityInitializer)]
+            self.security_initializer = CompositeSecurityInitializer(initializer, *others)
+        else:
+            self.security_initializer = initializer
         for security in self.securities.values():
-            self._apply_models(security)
+            leverage = security.leverage
+            self.security_initializer.initialize(security)
+            security.set_leverage(leverage)
 
     def set_benchmark(self, symbol: Any) -> None:
         self.benchmark = symbol if isinstance(symbol, Symbol) else None
@@ -197,8 +215,17 @@ class QCAlgorithm(Strict):
     def set_warm_up(self, *args: Any) -> None:
         raise NotImplementedInDouble("LEAN double does not implement warm-up (set_warm_up)")
 
-    def set_security_initializer(self, *args: Any) -> None:
-        raise NotImplementedInDouble("LEAN double does not implement set_security_initializer")
+    def set_security_initializer(self, initializer: Any) -> None:
+        """``SetSecurityInitializer``: replaces the brokerage initializer (an initializer or a function)."""
+        self.security_initializer = as_initializer(initializer)
+        self._user_initializer = True
+
+    def add_security_initializer(self, initializer: Any) -> None:
+        """``AddSecurityInitializer``: runs after the initializers in force."""
+        if isinstance(self.security_initializer, CompositeSecurityInitializer):
+            self.security_initializer.add_security_initializer(initializer)
+        else:
+            self.security_initializer = CompositeSecurityInitializer(self.security_initializer, initializer)
 
     # --- subscriptions -----------------------------------------------------------------------------------
 
@@ -217,28 +244,20 @@ class QCAlgorithm(Strict):
         tick = {SecurityType.INDEX_OPTION: 0.05, SecurityType.FUTURE: 0.25}.get(kind, 0.01)
         return SymbolProperties(multiplier, tick)
 
-    def _apply_models(self, security: Security) -> None:
-        model = self.brokerage_model
-        if security.type is SecurityType.EQUITY and security.leverage == 1.0:
-            security.leverage = model.get_leverage(security)
-        security.fee_model = model.get_fee_model(security)
-        security.fill_model = model.get_fill_model(security)
-        security.buying_power_model = model.get_buying_power_model(security)
-
     def _register(self, security: Security, resolution: Any = None, fill_forward: bool = True,
                   extended_market_hours: bool = False, leverage: float | None = None) -> Security:
         existing = self.securities.get(security.symbol)
         if existing is not None:
-            existing.subscribed = True
+            _resubscribe(existing, self.time)
             return existing
         security.resolution = resolution if resolution is not None else Resolution.MINUTE
         if security.resolution not in (Resolution.MINUTE, None):
             raise NotImplementedInDouble(f"the replay steps minute data only, not {security.resolution.name}")
         security.fill_forward = fill_forward
         security.extended_market_hours = extended_market_hours
+        self.security_initializer.initialize(security)
         if leverage is not None:
-            security.leverage = float(leverage)
-        self._apply_models(security)
+            security.set_leverage(float(leverage))
         self.securities.add(security)
         return security
 
@@ -299,7 +318,7 @@ class QCAlgorithm(Strict):
             underlying = self._plain(underlying_symbol, kind, resolution=resolution, fill_forward=fill_forward)
         existing = self.securities.get(symbol)
         if existing is not None:
-            existing.subscribed = True
+            _resubscribe(existing, self.time)
             return existing
         properties = self._properties(symbol)
         if multiplier is not None:
@@ -508,14 +527,36 @@ class QCAlgorithm(Strict):
 
     def liquidate(self, symbol: Any = None, asynchronous: bool = False, tag: str = "Liquidated",
                   order_properties: Any = None) -> list[OrderTicket]:
-        """Cancel open orders and market-close holdings (``QCAlgorithm.Liquidate``)."""
-        symbols = [as_symbol(symbol)] if symbol is not None else [s.symbol for s in self.securities.values()]
+        """``QCAlgorithm.Liquidate`` (``Algorithm/QCAlgorithm.Trading.cs``): every security in ticker order
+        (or the given symbol/symbols); open orders other than market orders are cancelled, pending market
+        orders are kept and their remaining quantity is netted off the closing order, and a lone market
+        order that already closes the position is left alone."""
+        if symbol is None:
+            symbols = sorted(self.securities.keys(), key=lambda s: s.value)
+        elif isinstance(symbol, (list, tuple)):
+            symbols = [as_symbol(s) for s in symbol]
+        else:
+            symbols = [as_symbol(symbol)]
         tickets = []
         for sym in symbols:
-            self.transactions.cancel_open_orders(sym)
-            held = self.securities[sym].holdings.quantity
-            if held:
-                tickets.append(self.market_order(sym, -held, asynchronous, tag))
+            security = self.securities.get(sym)
+            if security is None:
+                continue
+            orders = self.transactions.get_open_orders(sym)
+            quantity = security.holdings.quantity if security.holdings.invested else 0.0
+            if (len(orders) == 1 and quantity != 0 and orders[0].quantity == -quantity
+                    and orders[0].type is OrderType.MARKET):
+                continue
+            pending_market = 0.0
+            for order in orders:
+                if order.type is OrderType.MARKET:
+                    ticket = self.transactions.get_order_ticket(order.id)
+                    if ticket is not None:
+                        pending_market += ticket.quantity_remaining
+                else:
+                    self.transactions.cancel_order(order.id, tag)
+            if quantity != 0:
+                tickets.append(self.order(sym, -quantity - pending_market, asynchronous, tag))
         return tickets
 
     def exercise_option(self, option_symbol: Any, quantity: int, asynchronous: bool = False, tag: str = "",
@@ -566,6 +607,12 @@ class QCAlgorithm(Strict):
 
     def on_end_of_algorithm(self) -> None:
         return None
+
+
+def _resubscribe(security: Security, now: datetime) -> None:
+    """Adding a security that was removed subscribes it again from now on."""
+    if not security.subscribed:
+        security.subscribed, security.subscribed_since = True, now
 
 
 def _as_date(year: int | date | datetime, month: int | None, day: int | None) -> date:

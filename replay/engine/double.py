@@ -30,12 +30,17 @@ from replay.engine.dividends import DividendYieldProvider
 from replay.engine.fees import (
     CashAmount, ConstantFeeModel, FeeModel, InteractiveBrokersFeeModel, OrderFee, OrderFeeParameters,
     TastytradeFeeModel)
+from replay.engine.exercise import (
+    DefaultOptionAssignmentModel, NullOptionAssignmentModel, OptionAssignmentParameters, OptionAssignmentResult)
 from replay.engine.fills import EquityFillModel, FillModel
+from replay.engine.initializers import (
+    BrokerageModelSecurityInitializer, CompositeSecurityInitializer, FuncSecurityInitializer, FuncSecuritySeeder,
+    SecuritySeeder)
 from replay.engine.lean_types import (
-    AccountType, BrokerageName, DataMappingMode, DataNormalizationMode, DayOfWeek, DelistingType, Futures,
+    AccountType, BrokerageName, DataMappingMode, DataNormalizationMode, DayOfWeek, DelistingType, Extensions, Futures,
     Market, NotImplementedInDouble as NotImplementedInDouble, OptionRight, OptionStyle, OrderDirection, OrderExtensions, OrderField,
     OrderStatus, OrderType, Resolution, SecurityType, SettlementType, TimeZones)
-from replay.engine.margin import OptionMarginModel, OptionStrategyPositionGroupBuyingPowerModel, SecurityMarginModel
+from replay.engine.margin import MarginCallModel, OptionMarginModel, OptionStrategyPositionGroupBuyingPowerModel, SecurityMarginModel
 from replay.engine.market_data import (
     Bar, BaseData, DataDictionary, Delisting, Greeks, OpenInterest, OptionChain, OptionContract, QuoteBar,
     SecurityChanges, Slice, SymbolChangedEvent, TradeBar)
@@ -45,6 +50,7 @@ from replay.engine.price_models import OptionPriceModel, OptionPriceModels
 from replay.engine.securities import Future, Option, Security, SecurityHolding
 from replay.engine.strategies import OptionStrategies, OptionStrategy
 from replay.engine.symbols import SecurityIdentifier, Symbol, option_symbol as option_symbol
+from replay.engine.trades import Trade, TradeBuilder, TradeDirection
 from replay.engine.universe import OptionFilterUniverse
 
 IPositionGroup = PositionGroup
@@ -70,7 +76,7 @@ EXPORTS: dict[str, Any] = {
     "OrderTicket": OrderTicket, "OrderResponse": OrderResponse, "UpdateOrderFields": UpdateOrderFields,
     "OptionStrategies": OptionStrategies, "OptionStrategy": OptionStrategy, "IPositionGroup": IPositionGroup,
     "IPosition": IPosition, "OptionStrategyPositionGroupBuyingPowerModel": OptionStrategyPositionGroupBuyingPowerModel,
-    "OptionMarginModel": OptionMarginModel, "SecurityMarginModel": SecurityMarginModel, "FeeModel": FeeModel,
+    "OptionMarginModel": OptionMarginModel, "MarginCallModel": MarginCallModel, "SecurityMarginModel": SecurityMarginModel, "FeeModel": FeeModel,
     "ConstantFeeModel": ConstantFeeModel, "InteractiveBrokersFeeModel": InteractiveBrokersFeeModel,
     "TastytradeFeeModel": TastytradeFeeModel, "OrderFee": OrderFee, "CashAmount": CashAmount,
     "OrderFeeParameters": OrderFeeParameters, "FillModel": FillModel, "ImmediateFillModel": FillModel,
@@ -78,6 +84,12 @@ EXPORTS: dict[str, Any] = {
     "TastytradeBrokerageModel": TastytradeBrokerageModel, "DividendYieldProvider": DividendYieldProvider,
     "InterestRateModel": InterestRateModel, "OptionChainProvider": OptionChainProvider,
     "OptionPriceModels": OptionPriceModels, "OptionPriceModel": OptionPriceModel,
+    "BrokerageModelSecurityInitializer": BrokerageModelSecurityInitializer,
+    "CompositeSecurityInitializer": CompositeSecurityInitializer, "FuncSecurityInitializer": FuncSecurityInitializer,
+    "SecuritySeeder": SecuritySeeder, "FuncSecuritySeeder": FuncSecuritySeeder, "Extensions": Extensions,
+    "DefaultOptionAssignmentModel": DefaultOptionAssignmentModel, "NullOptionAssignmentModel": NullOptionAssignmentModel,
+    "Trade": Trade, "TradeBuilder": TradeBuilder, "TradeDirection": TradeDirection,
+    "OptionAssignmentParameters": OptionAssignmentParameters, "OptionAssignmentResult": OptionAssignmentResult,
     # what LEAN's AlgorithmImports.py imports for every algorithm
     "date": date, "time": time, "datetime": datetime, "timedelta": timedelta, "math": math, "json": json,
     "np": np, "pd": pd,

@@ -46,20 +46,40 @@ def exercise_fills(option: Any, order: Order) -> list[ExerciseFill]:
     return fills
 
 
+class OptionAssignmentParameters:
+    """``OptionAssignmentParameters``: what an assignment model is asked about."""
+
+    def __init__(self, option: Any) -> None:
+        self.option = option
+
+
+class OptionAssignmentResult:
+    """``OptionAssignmentResult``: how many contracts are assigned (0: none) and the order tag."""
+
+    NULL: OptionAssignmentResult
+
+    def __init__(self, quantity: float, tag: str) -> None:
+        self.quantity, self.tag = float(quantity), tag
+
+
+OptionAssignmentResult.NULL = OptionAssignmentResult(0.0, "")
+
+
 class DefaultOptionAssignmentModel:
     """LEAN's early-assignment simulation for short options (see the module docstring)."""
 
     def __init__(self, required_in_the_money_percent: float = 0.05, prior_expiration: timedelta = timedelta(days=4)) -> None:
         self.required, self.prior = required_in_the_money_percent, prior_expiration
 
-    def get_assignment(self, option: Any) -> tuple[float, str] | None:
+    def get_assignment(self, parameters: OptionAssignmentParameters) -> OptionAssignmentResult:
+        option = parameters.option
         now = option.local_time
         style = option.symbol.style
         soon = ((style is OptionStyle.AMERICAN and option.expiry - now <= self.prior)
                 or (style is OptionStyle.EUROPEAN and option.expiry.date() == now.date()))
         if soon and self._deep_in_the_money(option) and self._arbitrage_pnl(option) > 0:
-            return option.holdings.absolute_quantity, "Simulated option assignment before expiration"
-        return None
+            return OptionAssignmentResult(option.holdings.absolute_quantity, "Simulated option assignment before expiration")
+        return OptionAssignmentResult.NULL
 
     def _deep_in_the_money(self, option: Any) -> bool:
         price = option.underlying.close
@@ -92,3 +112,10 @@ class DefaultOptionAssignmentModel:
                        - holding.average_price * holding.absolute_quantity * multiplier
                        - fee_amount(option.fee_model, option, exercise))
         return float(alternative - base)
+
+
+class NullOptionAssignmentModel:
+    """``NullOptionAssignmentModel``: never assigns early."""
+
+    def get_assignment(self, parameters: OptionAssignmentParameters) -> OptionAssignmentResult:
+        return OptionAssignmentResult.NULL

@@ -108,6 +108,17 @@ class DayBlock:
                                data.open_interest[ok][order].tolist()):
             self.oi[r, s:] = float(value)
 
+    def start_after(self, row: int, since: datetime) -> None:
+        """A subscription added at ``since`` (mid-day) has no data ending at or before that time: LEAN's
+        reader for a new subscription starts at the current time."""
+        cut = (int((since - self.ends[0]).total_seconds() * 1000) // MS_PER_MINUTE) + 1
+        if cut <= 0:
+            return
+        cut = min(cut, self.n)
+        self.t_fresh[row, :cut] = False
+        self.q_fresh[row, :cut] = False
+        self.oi[row, :cut] = np.nan
+
     def copy_missing_sides(self, carried_quote: list[QuoteBar | None], fill_forward: list[bool]) -> None:
         """``QuoteBarFillForwardEnumerator``: on a fill-forward subscription a quote bar without a bid (ask)
         takes the previous quote bar's bid (ask) bar, sizes excepted; the previous bar may be yesterday's."""
@@ -532,6 +543,8 @@ def build_day(reader: LeanDataReader, day: date, securities: list[Any]) -> DayBl
             block.put_quotes(-1, chain.quotes.bars, row_of[chain.quotes.contract])
         if chain.open_interest is not None:
             block.put_open_interest(-1, chain.open_interest.bars, row_of[chain.open_interest.contract])
+    for row, security in enumerate(securities):
+        block.start_after(row, security.subscribed_since)
     caches = [s.cache for s in securities]
     block.copy_missing_sides([c.carried_quote() for c in caches], [bool(s.fill_forward) for s in securities])
     block.finish([c.carried_trade() for c in caches], [c.carried_quote() for c in caches],

@@ -173,6 +173,29 @@ class Futures:
         NASDAQ_100_E_MINI = "NQ"
 
 
+class Extensions:
+    """The few ``QuantConnect.Extensions`` helpers option algorithms call. The replay runs on one New
+    York clock (``utc_time`` is that clock too), so time-zone conversions accept New York only."""
+
+    @staticmethod
+    def is_option(security_type: SecurityType) -> bool:
+        return security_type.is_option
+
+    @staticmethod
+    def convert_from_utc(moment: Any, zone: str) -> Any:
+        return Extensions._same_clock(moment, zone)
+
+    @staticmethod
+    def convert_to_utc(moment: Any, zone: str) -> Any:
+        return Extensions._same_clock(moment, zone)
+
+    @staticmethod
+    def _same_clock(moment: Any, zone: str) -> Any:
+        if str(zone) != TimeZones.NEW_YORK:
+            raise NotImplementedInDouble(f"LEAN double runs on New York time only, not {zone}")
+        return moment
+
+
 class OrderExtensions:
     """``OrderExtensions.is_open(status)`` and friends (``Common/Orders/OrderExtensions.cs``)."""
 

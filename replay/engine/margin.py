@@ -29,6 +29,22 @@ from replay.engine.positions import (
 from replay.engine.symbols import Symbol
 
 
+class MarginCallModel(Strict):
+    """``MarginCallModel``: the replay issues no margin calls, which is what ``MarginCallModel.NULL``
+    (``Common/Securities/NullMarginCallModel.cs``) asks for; LEAN's default model is not modelled."""
+
+    NULL: MarginCallModel
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __str__(self) -> str:
+        return self.name
+
+
+MarginCallModel.NULL = MarginCallModel("NullMarginCallModel")
+
+
 class SecurityMarginModel(Strict):
     """``SecurityMarginModel``: initial and maintenance margin = value / leverage."""
 

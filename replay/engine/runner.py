@@ -143,6 +143,7 @@ class Replay:
         self._sample_period = max(MINIMUM_SAMPLE_PERIOD, total / SAMPLES)
         self._next_sample = datetime.min
         self._tickers: dict[Any, str] = {}
+        self._block: DayBlock | None = None  # the day being run
 
     def _prepare(self, algorithm: Any) -> None:
         """What LEAN has in place before ``initialize``: data folder, rates, object store."""
@@ -170,9 +171,7 @@ class Replay:
             self._midnight(day, result)
             if algorithm.quit_requested:
                 break
-            securities = [s for s in algorithm.securities.values()
-                          if s.subscribed and not s.symbol.is_canonical() and not s.is_delisted]
-            block = build_day(self.reader, day, securities)
+            block = build_day(self.reader, day, self._subscribed())
             if block is None:
                 if day.weekday() < 5:
                     result.closed_days.append(day)
@@ -180,14 +179,11 @@ class Replay:
             result.days_run.append(day)
             if self._underlying_missing(block):
                 result.days_without_underlying.append(day)
-            for security in securities:
-                security.cache.attach(block, block.index[security.symbol])
+            self._attach(block)
             try:
-                self._run_day(block, result)
+                self._run_day(result)
             finally:
-                block.slot = block.n - 1
-                for security in securities:
-                    security.cache.detach()
+                self._end_day()
             if algorithm.quit_requested:
                 break
         algorithm.on_end_of_algorithm()
@@ -196,21 +192,60 @@ class Replay:
             self.config.progress.write("\n")
         return result
 
-    def _run_day(self, block: DayBlock, result: ReplayRun) -> None:
+    def _subscribed(self) -> list[Any]:
+        return [s for s in self.algorithm.securities.values()
+                if s.subscribed and not s.symbol.is_canonical() and not s.is_delisted]
+
+    def _attach(self, block: DayBlock) -> None:
+        self._block = block
+        for security in block.rows:
+            security.cache.attach(block, block.index[security.symbol])
+
+    def _end_day(self) -> None:
+        """The day's last data becomes each cache's carried data."""
+        block = self._block
+        if block is None:
+            return
+        block.slot = block.n - 1
+        for security in block.rows:
+            security.cache.detach()
+        self._block = None
+
+    def _run_day(self, result: ReplayRun) -> None:
+        block = self._block
+        assert block is not None
         chains = self._chain_rows(block)
-        for slot in range(block.n):
-            if not block.has_any[:, slot].any():
-                continue
-            block.slot = slot
-            now = block.ends[slot]
-            self.algorithm.time = now
-            data = Slice(now, BlockBars(block, slot, quotes=False), BlockBars(block, slot, quotes=True),
-                         self._chains_at(block, slot, chains))
-            self._step(data, result)
-            result.slices += 1
-            result.contract_quotes += sum(len(c) for c in data.option_chains.values())
-            if self.algorithm.quit_requested:
-                return
+        slot = 0
+        while slot < block.n:
+            if block.has_any[:, slot].any():
+                block.slot = slot
+                now = block.ends[slot]
+                self.algorithm.time = now
+                data = Slice(now, BlockBars(block, slot, quotes=False), BlockBars(block, slot, quotes=True),
+                             self._chains_at(block, slot, chains))
+                self._step(data, result)
+                result.slices += 1
+                result.contract_quotes += sum(len(c) for c in data.option_chains.values())
+                if self.algorithm.quit_requested:
+                    return
+                if any(s.symbol not in block.index for s in self._subscribed()):
+                    block = self._add_subscriptions(block, now)
+                    chains = self._chain_rows(block)
+                    slot = block.slot
+            slot += 1
+
+    def _add_subscriptions(self, block: DayBlock, now: datetime) -> DayBlock:
+        """Securities added during the day (``add_option_contract`` in ``on_data``, a scheduled event): the
+        day is read again with them, their data starting after ``now`` as a new LEAN subscription's does,
+        and the loop continues from the same time step."""
+        rebuilt = build_day(self.reader, block.day, self._subscribed())
+        assert rebuilt is not None  # the day already had an open session
+        rebuilt.slot = max(j for j, end in enumerate(rebuilt.ends) if end <= now)
+        for security in block.rows:
+            if security.symbol not in rebuilt.index:  # removed meanwhile: keeps today's data so far
+                security.cache.detach()
+        self._attach(rebuilt)
+        return rebuilt
 
     def _step(self, data: Slice, result: ReplayRun, changes: Any = None) -> None:
         """One time step in ``AlgorithmManager`` order."""

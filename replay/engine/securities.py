@@ -14,8 +14,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from replay.engine.exchange import Exchange, ExchangeHours
+from replay.engine.fees import InteractiveBrokersFeeModel
+from replay.engine.fills import EquityFillModel, FillModel
 from replay.engine.lean_types import (
     NotImplementedInDouble, OptionRight, OptionStyle, SecurityType, SettlementType, Strict)
+from replay.engine.margin import OptionMarginModel, SecurityMarginModel
 from replay.engine.market_data import KeyValuePair, OpenInterest, QuoteBar, TradeBar
 from replay.engine.symbols import Symbol, as_symbol
 
@@ -219,6 +222,20 @@ class SecurityHolding(Strict):
         return f"{self.symbol}: {self.quantity} @ {self.average_price}"
 
 
+def class_models(security: Security) -> None:
+    """The models a security starts with before any initializer (LEAN's ``Security``, ``Equity``,
+    ``Option`` and ``IndexOption`` constructors): Interactive Brokers fees; ``EquityFillModel`` and a
+    2x ``SecurityMarginModel`` for equities; ``ImmediateFillModel`` and ``OptionMarginModel`` for options."""
+    security.fee_model = InteractiveBrokersFeeModel()
+    if security.type is SecurityType.EQUITY:
+        security.fill_model, security.leverage = EquityFillModel(), 2.0
+        security.buying_power_model = SecurityMarginModel(2.0)
+    elif security.type.is_option:
+        security.fill_model, security.buying_power_model = FillModel(), OptionMarginModel()
+    else:
+        security.fill_model, security.buying_power_model = FillModel(), SecurityMarginModel(1.0)
+
+
 class Security(Strict):
     """One security with its cache, holdings, exchange and LEAN's models (set by the brokerage model)."""
 
@@ -242,7 +259,9 @@ class Security(Strict):
         self.extended_market_hours = False
         self.data_normalization_mode: Any = None
         self.subscribed = True  # False once delisted or removed from its universe
+        self.subscribed_since = clock()  # a subscription added mid-day sees data ending after this only
         self.mapped: Symbol | None = None  # continuous futures: the contract it maps to now
+        class_models(self)
 
     # --- time and prices ------------------------------------------------------------------------
 
@@ -342,9 +361,12 @@ class Security(Strict):
         self.buying_power_model = model
 
     def set_leverage(self, leverage: float) -> None:
-        if self.type.is_option:
+        """``Security.SetLeverage``: the buying-power model's leverage (options: 1 only)."""
+        if self.type.is_option and leverage != 1:
             raise ValueError("Options are leveraged products and different leverage cannot be set by user")
         self.leverage = float(leverage)
+        if isinstance(self.buying_power_model, SecurityMarginModel):
+            self.buying_power_model.leverage = float(leverage)
 
     def set_data_normalization_mode(self, mode: Any) -> None:
         self.data_normalization_mode = mode
@@ -536,6 +558,12 @@ class SecurityPortfolioManager(Strict):
     def __getitem__(self, key: Any) -> SecurityHolding:
         holding: SecurityHolding = self.securities[key].holdings
         return holding
+
+    def set_margin_call_model(self, model: Any) -> None:
+        """Only ``MarginCallModel.NULL``: the replay issues no margin calls (see the README)."""
+        if str(model) != "NullMarginCallModel":
+            raise NotImplementedInDouble("LEAN double issues no margin calls: only MarginCallModel.NULL is accepted")
+        self.margin_call_model = model
 
     def __contains__(self, key: object) -> bool:
         return key in self.securities

@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from replay.engine.exercise import DefaultOptionAssignmentModel, exercise_fills
+from replay.engine.exercise import DefaultOptionAssignmentModel, OptionAssignmentParameters, exercise_fills
 from replay.engine.fees import fee_amount
 from replay.engine.fills import LegFill
 from replay.engine.lean_types import OrderExtensions, OrderStatus, OrderType, SecurityType, SettlementType, Strict
@@ -422,6 +422,11 @@ class TransactionManager(Strict):
             if ticket is not None:
                 ticket.order_events.append(event)
         for event in events:
+            if event.fill_quantity and event.status in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED):
+                security = self.algorithm.securities[event.symbol]
+                self.algorithm.trade_builder.process_fill(event, event.order_fee_amount,
+                                                          security.symbol_properties.contract_multiplier)
+        for event in events:
             self.algorithm.on_order_event(event)
             if event.is_assignment:
                 self.algorithm.on_assignment_order_event(event)
@@ -468,9 +473,9 @@ class TransactionManager(Strict):
                   if s.type.is_option and s.holdings.is_short and s.underlying is not None]
         for option in sorted(shorts, key=lambda s: s.symbol.root):
             model = option.option_assignment_model or self.assignment_model
-            result = model.get_assignment(option)
-            if result is not None and result[0] != 0:
-                self.exercise(option, -option.holdings.quantity, result[1])
+            result = model.get_assignment(OptionAssignmentParameters(option))
+            if result is not None and result.quantity != 0:
+                self.exercise(option, -option.holdings.quantity, result.tag)
 
     def liquidate_delisted(self, security: Any) -> None:
         """``HandleDelistingNotification``: close a delisted non-option holding at its last price."""
