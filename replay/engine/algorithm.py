@@ -29,7 +29,7 @@ from replay.engine.chains import ChainUniverse, universe_rows
 from replay.engine.exchange import DATA_TYPE, ExchangeHours, hours_for
 from replay.engine.initializers import BrokerageModelSecurityInitializer, CompositeSecurityInitializer, as_initializer
 from replay.engine.lean_types import (
-    NotImplementedInDouble, OrderStatus, OrderType, Resolution, SecurityType, Strict)
+    DataNormalizationMode, NotImplementedInDouble, OrderStatus, OrderType, Resolution, SecurityType, Strict)
 from replay.engine.margin import BuyingPower, PositionGroupCollection
 from replay.engine.market_data import OptionChain, OptionContract, Slice
 from replay.engine.orders import GroupOrderManager, Leg, Order, OrderResponse, OrderTicket
@@ -277,6 +277,7 @@ class QCAlgorithm(Strict):
     def _chain(self, underlying: Security, root: str, option_type: SecurityType, resolution: Any,
                fill_forward: bool) -> Option:
         canonical = Symbol.create_canonical_option(underlying.symbol, root)
+        underlying.set_data_normalization_mode(DataNormalizationMode.RAW)  # LEAN: options need raw underlying prices
         hours = self._exchange_hours(option_type, root)
         option = Option(canonical, hours, self._properties(canonical), self._now, underlying)
         registered = self._register(option, resolution, fill_forward)
@@ -316,6 +317,7 @@ class QCAlgorithm(Strict):
         if underlying is None:
             kind = SecurityType.INDEX if symbol.security_type is SecurityType.INDEX_OPTION else SecurityType.EQUITY
             underlying = self._plain(underlying_symbol, kind, resolution=resolution, fill_forward=fill_forward)
+        underlying.set_data_normalization_mode(DataNormalizationMode.RAW)
         existing = self.securities.get(symbol)
         if existing is not None:
             _resubscribe(existing, self.time)

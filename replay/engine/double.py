@@ -42,7 +42,7 @@ from replay.engine.lean_types import (
     OrderStatus, OrderType, Resolution, SecurityType, SettlementType, TimeZones)
 from replay.engine.margin import MarginCallModel, OptionMarginModel, OptionStrategyPositionGroupBuyingPowerModel, SecurityMarginModel
 from replay.engine.market_data import (
-    Bar, BaseData, DataDictionary, Delisting, Greeks, OpenInterest, OptionChain, OptionContract, QuoteBar,
+    Bar, BaseData, DataDictionary, Delisting, Dividend, Greeks, OpenInterest, OptionChain, OptionContract, QuoteBar,
     SecurityChanges, Slice, SymbolChangedEvent, TradeBar)
 from replay.engine.orders import Leg, Order, OrderEvent, OrderResponse, OrderTicket, UpdateOrderFields
 from replay.engine.positions import Position, PositionGroup
@@ -66,7 +66,7 @@ EXPORTS: dict[str, Any] = {
     "SettlementType": SettlementType, "TimeZones": TimeZones,
     # symbols, data
     "Symbol": Symbol, "SecurityIdentifier": SecurityIdentifier, "Bar": Bar, "BaseData": BaseData,
-    "TradeBar": TradeBar, "QuoteBar": QuoteBar, "OpenInterest": OpenInterest, "Delisting": Delisting,
+    "TradeBar": TradeBar, "QuoteBar": QuoteBar, "OpenInterest": OpenInterest, "Delisting": Delisting, "Dividend": Dividend,
     "SymbolChangedEvent": SymbolChangedEvent, "Slice": Slice, "OptionChain": OptionChain,
     "OptionContract": OptionContract, "Greeks": Greeks, "DataDictionary": DataDictionary,
     "SecurityChanges": SecurityChanges, "OptionFilterUniverse": OptionFilterUniverse,

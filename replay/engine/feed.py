@@ -22,10 +22,11 @@ import numpy.typing as npt
 
 from replay.data import LeanDataReader, SecurityType as DataType
 from replay.data.bars import OpenInterest as OiColumns, QuoteBars, TradeBars
-from replay.data.map_files import mapped_ticker
+from replay.data.factor_files import factor_rows, price_scale
+from replay.data.map_files import mapped_ticker, resolve_permtick
 from replay.data.paths import STRIKE_SCALE
 from replay.engine.exchange import DATA_TYPE
-from replay.engine.lean_types import OptionRight, SecurityType
+from replay.engine.lean_types import DataNormalizationMode, OptionRight, SecurityType
 from replay.engine.market_data import (
     MINUTE, Bar, BaseData, DataDictionary, KeyValuePair, OpenInterest, OptionChain, OptionContract, QuoteBar, TradeBar)
 from replay.engine.symbols import Symbol
@@ -107,6 +108,18 @@ class DayBlock:
         for r, s, value in zip(target[ok][order].tolist(), first[ok][order].tolist(),
                                data.open_interest[ok][order].tolist()):
             self.oi[r, s:] = float(value)
+
+    def scale_row(self, row: int, factor: float) -> None:
+        """``Extensions.Scale`` of an adjusted equity's bars: prices times the factor, volumes and quote
+        sizes divided by it (rounded half to even, as .NET's ``Math.Round``)."""
+        if factor == 1.0:
+            return
+        a = self.arrays
+        for name in TRADE_FIELDS + QUOTE_FIELDS:
+            if name in ("t_volume", "b_size", "a_size"):
+                a[name][row] = np.round(a[name][row] / factor)
+            else:
+                a[name][row] = a[name][row] * factor
 
     def start_after(self, row: int, since: datetime) -> None:
         """A subscription added at ``since`` (mid-day) has no data ending at or before that time: LEAN's
@@ -491,6 +504,16 @@ def data_ticker(root: Any, symbol: Symbol, day: date) -> str:
     return symbol.value.lower()
 
 
+def equity_price_scale(root: Any, symbol: Symbol, mode: DataNormalizationMode, day: date) -> float:
+    """The factor an equity's prices of ``day`` are multiplied by under ``mode`` (raw: 1;
+    ``PriceScaleFactorEnumerator`` with the factor file of the symbol's map file)."""
+    if mode is DataNormalizationMode.RAW:
+        return 1.0
+    permtick = resolve_permtick(root, symbol.value, symbol.market) or symbol.value
+    rows = factor_rows(root, permtick, symbol.market)
+    return price_scale(rows, day, split_only=mode is DataNormalizationMode.SPLIT_ADJUSTED)
+
+
 def contract_key(symbol: Symbol) -> tuple[date, bool, int]:
     assert symbol.expiry is not None and symbol.strike is not None
     return symbol.expiry, symbol.right is OptionRight.CALL, int(round(symbol.strike * STRIKE_SCALE))
@@ -527,6 +550,9 @@ def build_day(reader: LeanDataReader, day: date, securities: list[Any]) -> DayBl
                 block.put_trades(row, minute.trades)
             if minute.quotes is not None:
                 block.put_quotes(row, minute.quotes)
+            if kind is SecurityType.EQUITY:
+                block.scale_row(row, equity_price_scale(reader.root, security.symbol, security.data_normalization_mode,
+                                                        day))
         elif kind is SecurityType.FUTURE:
             _load_continuous_future(reader, block, row, security, day)
     for (data_type, folder), rows in options.items():

@@ -20,8 +20,8 @@ import pandas as pd
 
 from replay.data import LeanDataReader, OpenInterest as OiColumns, QuoteBars, TradeBars
 from replay.engine.exchange import DATA_TYPE
-from replay.engine.feed import contract_key, data_ticker
-from replay.engine.lean_types import NotImplementedInDouble, Resolution, SecurityType
+from replay.engine.feed import contract_key, data_ticker, equity_price_scale
+from replay.engine.lean_types import DataNormalizationMode, NotImplementedInDouble, Resolution, SecurityType
 from replay.engine.market_data import OpenInterest, QuoteBar, TradeBar
 from replay.engine.symbols import Symbol, as_symbol
 
@@ -99,10 +99,21 @@ class History:
             for d, o, h, lo, c, v in zip(bars.dates.astype(date).tolist(), bars.open.tolist(), bars.high.tolist(),
                                          bars.low.tolist(), bars.close.tolist(), bars.volume.tolist()):
                 if d < now.date():
-                    rows.append((datetime.combine(d, time(16, 0)), o, h, lo, c, float(v)))
+                    f = self._scale(symbol, d)
+                    rows.append((datetime.combine(d, time(16, 0)), o * f, h * f, lo * f, c * f,
+                                 float(round(v / f))))
         rows = rows[-periods:]
         index = pd.MultiIndex.from_arrays([[symbol] * len(rows), [r[0] for r in rows]], names=["symbol", "time"])
         return pd.DataFrame([r[1:] for r in rows], columns=TRADE_COLUMNS, index=index)
+
+    def _scale(self, symbol: Symbol, day: date) -> float:
+        """Equities: the price factor of ``day`` in the security's normalization mode (LEAN's default,
+        adjusted, for an equity the algorithm has not added)."""
+        if symbol.security_type is not SecurityType.EQUITY:
+            return 1.0
+        security = self.algorithm.securities.get(symbol)
+        mode = security.data_normalization_mode if security is not None else DataNormalizationMode.ADJUSTED
+        return equity_price_scale(self.reader.root, symbol, mode, day)
 
     def _minute_day(self, symbol: Symbol, day: date, kind: str) -> list[tuple[Any, ...]]:
         key = (symbol, day, kind)
@@ -141,11 +152,12 @@ class History:
                     for t, v in zip(bars.times.tolist(), bars.open_interest.tolist())]
         keep = (bars.times >= open_ms) & (bars.times < close_ms)
         ends = [midnight + timedelta(milliseconds=int(t) + 60_000) for t in bars.times[keep].tolist()]
+        f = self._scale(symbol, day)
         if isinstance(bars, TradeBars):
-            cols = [bars.open, bars.high, bars.low, bars.close, bars.volume.astype(float)]
+            cols = [bars.open * f, bars.high * f, bars.low * f, bars.close * f, np.round(bars.volume / f)]
             return list(zip(ends, *[c[keep].tolist() for c in cols]))
-        bid = [bars.bid_close, bars.bid_high, bars.bid_low, bars.bid_open, bars.bid_size.astype(float)]
-        ask = [bars.ask_close, bars.ask_high, bars.ask_low, bars.ask_open, bars.ask_size.astype(float)]
+        bid = [bars.bid_close * f, bars.bid_high * f, bars.bid_low * f, bars.bid_open * f, np.round(bars.bid_size / f)]
+        ask = [bars.ask_close * f, bars.ask_high * f, bars.ask_low * f, bars.ask_open * f, np.round(bars.ask_size / f)]
         mid = [np.where(np.isnan(a) | np.isnan(b), np.where(np.isnan(a), b, a), (a + b) / 2)
                for a, b in ((bars.ask_close, bars.bid_close), (bars.ask_high, bars.bid_high),
                             (bars.ask_low, bars.bid_low), (bars.ask_open, bars.bid_open))]

@@ -127,6 +127,14 @@ class SymbolChangedEvent(BaseData):
         self.old_symbol, self.new_symbol = old_symbol, new_symbol
 
 
+class Dividend(BaseData):
+    """A cash dividend per share paid on a date (``Common/Data/Market/Dividend.cs``)."""
+
+    def __init__(self, symbol: Symbol, time: datetime, distribution: float, reference_price: float) -> None:
+        super().__init__(symbol, time, distribution, timedelta(0))
+        self.distribution, self.reference_price = float(distribution), float(reference_price)
+
+
 class KeyValuePair(Generic[V]):
     """What iterating a .NET dictionary yields under pythonnet."""
 
@@ -352,7 +360,8 @@ class Slice(Strict):
     def __init__(self, time: datetime, bars: list[TradeBar] | DataDictionary[TradeBar] | None = None,
                  quotes: list[QuoteBar] | DataDictionary[QuoteBar] | None = None,
                  chains: list[OptionChain] | None = None, delistings: list[Delisting] | None = None,
-                 symbol_changed_events: list[SymbolChangedEvent] | None = None) -> None:
+                 symbol_changed_events: list[SymbolChangedEvent] | None = None,
+                 dividends: list[Dividend] | None = None) -> None:
         self.time = time
         self.bars: DataDictionary[TradeBar] = (
             bars if isinstance(bars, DataDictionary) else DataDictionary({b.symbol: b for b in bars or []}))
@@ -363,13 +372,13 @@ class Slice(Strict):
         self.symbol_changed_events: DataDictionary[SymbolChangedEvent] = DataDictionary(
             {e.symbol: e for e in symbol_changed_events or []})
         self.splits: DataDictionary[Any] = DataDictionary()
-        self.dividends: DataDictionary[Any] = DataDictionary()
+        self.dividends: DataDictionary[Dividend] = DataDictionary({d.symbol: d for d in dividends or []})
         self.futures_chains: DataDictionary[Any] = DataDictionary()
 
     @property
     def has_data(self) -> bool:
         return bool(len(self.bars) or len(self.quote_bars) or len(self.option_chains) or len(self.delistings)
-                    or len(self.symbol_changed_events))
+                    or len(self.symbol_changed_events) or len(self.dividends))
 
     def contains_key(self, symbol: Symbol) -> bool:
         return symbol in self.bars or symbol in self.quote_bars or symbol in self.option_chains

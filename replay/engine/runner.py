@@ -28,15 +28,16 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from replay.data import DataEvent, LeanDataReader
-from replay.data.map_files import delisting_date as equity_delisting_date, mapped_ticker
+from replay.data.factor_files import dividend_after, factor_rows, split_after
+from replay.data.map_files import delisting_date as equity_delisting_date, mapped_ticker, resolve_permtick
 from replay.engine import double as ld
 from replay.engine.chains import held_or_ordered
 from replay.engine.dividends import DividendYieldProvider
 from replay.engine.feed import BlockBars, BlockChain, DayBlock, build_day
 from replay.engine.history import History
 from replay.engine.iv import LeanIvModel
-from replay.engine.lean_types import DelistingType, SecurityType
-from replay.engine.market_data import BaseData, Delisting, OptionChain, Slice, SymbolChangedEvent
+from replay.engine.lean_types import DataNormalizationMode, DelistingType, NotImplementedInDouble, SecurityType
+from replay.engine.market_data import BaseData, Delisting, Dividend, OptionChain, Slice, SymbolChangedEvent
 from replay.engine.rates import RateCurve
 from replay.engine.transactions import TransactionManager
 
@@ -144,6 +145,8 @@ class Replay:
         self._next_sample = datetime.min
         self._tickers: dict[Any, str] = {}
         self._block: DayBlock | None = None  # the day being run
+        self._pending_dividends: dict[Any, tuple[float, float]] = {}
+        self._pending_splits: dict[Any, float] = {}
 
     def _prepare(self, algorithm: Any) -> None:
         """What LEAN has in place before ``initialize``: data folder, rates, object store."""
@@ -166,6 +169,7 @@ class Replay:
         algorithm = self.algorithm
         days = [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
         result = ReplayRun(algorithm, [], [], 0, [], [], [], self.events)
+        algorithm.on_warmup_finished()  # AlgorithmManager calls it at the start when there is no warm-up
         for number, day in enumerate(days, 1):
             self._progress(number, len(days), day)
             self._midnight(day, result)
@@ -260,6 +264,7 @@ class Replay:
         self._previous = now
         if changes is not None:
             algorithm.on_securities_changed(changes)
+        self._apply_dividends(data)
         if len(data.delistings):
             algorithm.on_delistings(data.delistings)
         if len(data.symbol_changed_events):
@@ -286,9 +291,10 @@ class Replay:
         result.daily_samples += 1
         delistings = self._delistings_due(day)
         renames = self._renames(day)
+        dividends = self._corporate_events(day)
         changes = self._select(day)
-        if delistings or renames or (changes is not None and changes.added_securities):
-            data = Slice(midnight, delistings=delistings, symbol_changed_events=renames)
+        if delistings or renames or dividends or (changes is not None and changes.added_securities):
+            data = Slice(midnight, delistings=delistings, symbol_changed_events=renames, dividends=dividends)
             self._step(data, result, changes)
 
     def _delistings_due(self, day: date) -> list[Delisting]:
@@ -347,12 +353,56 @@ class Replay:
                 if security.symbol in universe.members:
                     universe.members.remove(security.symbol)
 
+    def _corporate_events(self, day: date) -> list[Dividend]:
+        """``DividendEventProvider`` / ``SplitEventProvider`` on each trading day of a subscribed equity:
+        a dividend the previous trading day announced is paid today; a split announced for today with
+        raw-priced holdings (shares, or options on them) is not modelled and stops the run."""
+        found: list[Dividend] = []
+        midnight = datetime.combine(day, time())
+        for security in self._subscribed():
+            if security.type is not SecurityType.EQUITY or not security.exchange.hours.is_date_open(day):
+                continue
+            symbol = security.symbol
+            rows = factor_rows(self.config.data, resolve_permtick(self.config.data, symbol.value, symbol.market)
+                               or symbol.value, symbol.market)
+            if not rows:
+                continue
+            dividend = self._pending_dividends.pop(symbol, None)
+            if dividend is not None:
+                found.append(Dividend(symbol, midnight, dividend[0], dividend[1]))
+            if self._pending_splits.pop(symbol, None) is not None and self._holds_raw(security):
+                raise NotImplementedInDouble(f"{symbol} splits on {day} while the algorithm holds it or options on it "
+                                             "at raw prices: LEAN adjusts those holdings; the replay does not")
+            announced = dividend_after(rows, day)
+            if announced is not None:
+                self._pending_dividends[symbol] = announced
+            split = split_after(rows, day)
+            if split is not None:
+                self._pending_splits[symbol] = split
+        return found
+
+    def _holds_raw(self, equity: Any) -> bool:
+        if equity.data_normalization_mode is not DataNormalizationMode.RAW:
+            return False
+        return any(s.symbol == equity.symbol or s.symbol.underlying == equity.symbol
+                   for s in self.algorithm.portfolio.held.values())
+
+    def _apply_dividends(self, data: Slice) -> None:
+        """``SecurityPortfolioManager.ApplyDividend``: raw and split-adjusted holdings receive (shorts pay)
+        the distribution in cash; adjusted prices already account for it."""
+        portfolio = self.algorithm.portfolio
+        for dividend in data.dividends.values():
+            security = self.algorithm.securities[dividend.symbol]
+            if security.data_normalization_mode in (DataNormalizationMode.RAW, DataNormalizationMode.SPLIT_ADJUSTED):
+                portfolio.cash += security.holdings.quantity * dividend.distribution
+
     def _renames(self, day: date) -> list[SymbolChangedEvent]:
         """Equities whose map-file ticker changed since the previous day (``SymbolChangedEvent``)."""
         events = []
         for security in self.algorithm.securities.values():
-            if security.type is not SecurityType.EQUITY or not security.subscribed:
-                continue
+            if (security.type is not SecurityType.EQUITY or not security.subscribed
+                    or not security.exchange.hours.is_date_open(day)):
+                continue  # LEAN's MappingEventProvider runs on the security's trading days
             ticker = mapped_ticker(self.config.data, security.symbol.value, day)
             before = self._tickers.get(security.symbol)
             self._tickers[security.symbol] = ticker

@@ -17,7 +17,7 @@ from replay.engine.exchange import Exchange, ExchangeHours
 from replay.engine.fees import InteractiveBrokersFeeModel
 from replay.engine.fills import EquityFillModel, FillModel
 from replay.engine.lean_types import (
-    NotImplementedInDouble, OptionRight, OptionStyle, SecurityType, SettlementType, Strict)
+    DataNormalizationMode, NotImplementedInDouble, OptionRight, OptionStyle, SecurityType, SettlementType, Strict)
 from replay.engine.margin import OptionMarginModel, SecurityMarginModel
 from replay.engine.market_data import KeyValuePair, OpenInterest, QuoteBar, TradeBar
 from replay.engine.symbols import Symbol, as_symbol
@@ -257,7 +257,9 @@ class Security(Strict):
         self.resolution: Any = None
         self.fill_forward = True
         self.extended_market_hours = False
-        self.data_normalization_mode: Any = None
+        # LEAN's default: equities adjusted (an option's underlying is set to raw), everything else raw
+        self.data_normalization_mode = (DataNormalizationMode.ADJUSTED if self.type is SecurityType.EQUITY
+                                        else DataNormalizationMode.RAW)
         self.subscribed = True  # False once delisted or removed from its universe
         self.subscribed_since = clock()  # a subscription added mid-day sees data ending after this only
         self.mapped: Symbol | None = None  # continuous futures: the contract it maps to now
@@ -369,6 +371,13 @@ class Security(Strict):
             self.buying_power_model.leverage = float(leverage)
 
     def set_data_normalization_mode(self, mode: Any) -> None:
+        """Raw, adjusted (price and split factors) or split-adjusted prices (the factor files' modes the
+        replay models; ``Common/Data/Auxiliary/PriceScalingExtensions.cs``)."""
+        mode = DataNormalizationMode(mode)
+        if mode not in (DataNormalizationMode.RAW, DataNormalizationMode.ADJUSTED, DataNormalizationMode.SPLIT_ADJUSTED):
+            raise NotImplementedInDouble(f"LEAN double models raw, adjusted and split-adjusted prices, not {mode.name}")
+        if self.type.is_option and mode is not DataNormalizationMode.RAW:
+            raise ValueError("DataNormalizationMode.Raw must be used with options")
         self.data_normalization_mode = mode
 
     def __str__(self) -> str:
