@@ -1,7 +1,6 @@
 """main.py driven through the LEAN double: subscriptions, the per-bar pipeline, the order gate, events."""
 from __future__ import annotations
 
-import sys
 import types
 from datetime import date, datetime
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from replay.data.errors import LeanDataError
 from replay.data.factor_files import dividend_after, factor_rows, price_scale, split_after
 from replay.data.map_files import delisting_date, mapped_ticker, resolve_permtick
 from replay.engine.exchange import hours_for
@@ -52,6 +53,17 @@ def test_the_sample_data_map_files_as_lean_reads_them(lean_data_dir):
     assert mapped_ticker(lean_data_dir, "GOOG", date(2015, 12, 24)) == "goog"
     assert delisting_date(lean_data_dir, "TWX") == date(2018, 6, 15)
     assert delisting_date(lean_data_dir, "GOOG") is None
+
+
+def test_a_bad_auxiliary_row_stops_the_run_naming_file_and_line(tmp_path):
+    root = write_map_files(tmp_path, {"bad": "20100104,bad,Q\n2010-01-05,bad,Q\n"})
+    with pytest.raises(LeanDataError, match="bad.csv.*line 2|line 2.*bad.csv"):
+        mapped_ticker(root, "BAD", date(2010, 1, 4))
+    folder = tmp_path / "equity" / "usa" / "factor_files"
+    folder.mkdir(parents=True)
+    (folder / "bad.csv").write_text("20100104,0.9,1,10\n20501231,one,1,0\n", encoding="utf-8")
+    with pytest.raises(LeanDataError, match="line 2"):
+        factor_rows(tmp_path, "bad")
 
 
 # --- factor files -----------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
+from replay.data.auxiliary import dated_rows
 from replay.data.errors import LeanDataError
 
 
@@ -32,15 +33,11 @@ class FactorRow:
 @lru_cache(maxsize=256)
 def read_factor_file(path: Path) -> tuple[FactorRow, ...]:
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = line.split(",")
+    for day, fields, number in dated_rows(path, "factor file"):
         try:
-            day = dt.date(int(parts[0][:4]), int(parts[0][4:6]), int(parts[0][6:8]))
-            rows.append(FactorRow(day, float(parts[1]), float(parts[2]), float(parts[3]) if len(parts) > 3 else 0.0))
+            rows.append(FactorRow(day, float(fields[0]), float(fields[1]), float(fields[2]) if len(fields) > 2 else 0.0))
         except (ValueError, IndexError):
-            raise LeanDataError(path, f"bad factor file row {line[:40]!r}", line=number) from None
+            raise LeanDataError(path, f"bad factor file row {','.join(fields)[:40]!r}", line=number) from None
     return tuple(sorted(rows, key=lambda r: r.date))
 
 

@@ -19,6 +19,7 @@ import datetime as dt
 from functools import lru_cache
 from pathlib import Path
 
+from replay.data.auxiliary import dated_rows
 from replay.data.errors import LeanDataError
 
 END_OF_TIME = dt.date(2050, 12, 31)
@@ -28,15 +29,10 @@ END_OF_TIME = dt.date(2050, 12, 31)
 def read_map_file(path: Path) -> tuple[tuple[dt.date, str], ...]:
     """(date, ticker) rows of one map file, in date order."""
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        parts = line.split(",")
-        try:
-            day = dt.date(int(parts[0][:4]), int(parts[0][4:6]), int(parts[0][6:8]))
-        except (ValueError, IndexError):
-            raise LeanDataError(path, f"bad map file row {line[:40]!r}", line=number) from None
-        rows.append((day, parts[1].strip().lower()))
+    for day, fields, number in dated_rows(path, "map file"):
+        if not fields:
+            raise LeanDataError(path, "map file row without a ticker", line=number)
+        rows.append((day, fields[0].lower()))
     return tuple(sorted(rows))
 
 
