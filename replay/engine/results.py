@@ -183,7 +183,7 @@ def _chart(run: ReplayRun, path: Path) -> Path | None:
         if values:
             bottom.plot(range(len(values)), values, label=series)
             plotted = True
-    bottom.set_title("Portfolio Greeks (samples)" if plotted else "Portfolio Greeks (no positions held)")
+    bottom.set_title("Portfolio Greeks (samples)" if plotted else "Portfolio Greeks (none plotted by the algorithm)")
     if plotted:
         bottom.legend(loc="upper left")
     fig.tight_layout()
