@@ -248,7 +248,7 @@ class QCAlgorithm(Strict):
                   extended_market_hours: bool = False, leverage: float | None = None) -> Security:
         existing = self.securities.get(security.symbol)
         if existing is not None:
-            _resubscribe(existing, self.time)
+            _resubscribe(self.securities, existing, self.time)
             return existing
         security.resolution = resolution if resolution is not None else Resolution.MINUTE
         if security.resolution not in (Resolution.MINUTE, None):
@@ -320,7 +320,7 @@ class QCAlgorithm(Strict):
         underlying.set_data_normalization_mode(DataNormalizationMode.RAW)
         existing = self.securities.get(symbol)
         if existing is not None:
-            _resubscribe(existing, self.time)
+            _resubscribe(self.securities, existing, self.time)
             return existing
         properties = self._properties(symbol)
         if multiplier is not None:
@@ -611,10 +611,11 @@ class QCAlgorithm(Strict):
         return None
 
 
-def _resubscribe(security: Security, now: datetime) -> None:
+def _resubscribe(securities: SecurityManager, security: Security, now: datetime) -> None:
     """Adding a security that was removed subscribes it again from now on."""
     if not security.subscribed:
         security.subscribed, security.subscribed_since = True, now
+        securities.version += 1
 
 
 def _as_date(year: int | date | datetime, month: int | None, day: int | None) -> date:

@@ -362,6 +362,7 @@ class BlockBars(DataDictionary[Any]):
     def __init__(self, block: DayBlock, slot: int, quotes: bool) -> None:
         super().__init__()
         self._block, self._slot, self._quotes = block, slot, quotes
+        self._index = block.index
         self._mask = (block.has_q if quotes else block.has_t)[:, slot]
         self._has: list[bool] = self._mask.tolist()
         self._fresh: list[bool] = (block.q_fresh if quotes else block.t_fresh)[:, slot].tolist()
@@ -369,7 +370,7 @@ class BlockBars(DataDictionary[Any]):
         self._made: list[Any] = [None] * len(self._has)
 
     def _row(self, symbol: Any) -> int | None:
-        row = self._block.index.get(symbol)
+        row = self._index.get(symbol)
         return row if row is not None and self._has[row] else None
 
     def _value(self, row: int) -> Any:
@@ -385,18 +386,19 @@ class BlockBars(DataDictionary[Any]):
         return bar
 
     def contains_key(self, symbol: Any) -> bool:
-        row = self._block.index.get(symbol)
+        row = self._index.get(symbol)
         return row is not None and self._has[row]
 
     def __contains__(self, symbol: object) -> bool:
-        row = self._block.index.get(symbol)
+        row = self._index.get(symbol)
         return row is not None and self._has[row]
 
     def __getitem__(self, symbol: Any) -> Any:
-        row = self._block.index.get(symbol)
+        row = self._index.get(symbol)
         if row is None or not self._has[row]:
             raise KeyError(f"'{symbol}' wasn't found in the {'QuoteBars' if self._quotes else 'TradeBars'} object")
-        return self._value(row)
+        bar = self._made[row]
+        return bar if bar is not None else self._value(row)
 
     def get(self, symbol: Any, default: Any = None) -> Any:
         row = self._row(symbol)
@@ -429,6 +431,19 @@ class BlockBars(DataDictionary[Any]):
         return (KeyValuePair(self._block.rows[r].symbol, self._value(r)) for r in self._present())
 
 
+class SliceContract(OptionContract):
+    """An ``OptionContract`` of a slice's chain: the fields ``OptionContract.__init__`` sets, from the
+    block's arrays, without its argument handling (hundreds of contracts a minute)."""
+
+    def __init__(self, symbol: Symbol, bid: float, ask: float, last: float, bid_size: float, ask_size: float,
+                 volume: float, open_interest: float, spot: float, time: datetime,
+                 iv_model: Callable[[OptionContract], float] | None) -> None:
+        self.symbol, self.bid_price, self.ask_price, self.last_price = symbol, bid, ask, last
+        self.bid_size, self.ask_size, self.volume, self.open_interest = bid_size, ask_size, volume, open_interest
+        self.underlying_last_price, self.time = spot, time
+        self._implied_volatility, self.iv_model, self._greeks = 0.0, iv_model, None
+
+
 class BlockChain(OptionChain):
     """``slice.option_chains[canonical]``: the chain's rows with any data at the slot, built on access."""
 
@@ -453,18 +468,14 @@ class BlockChain(OptionChain):
         has_t, has_q, has_oi = b.has_t[rows, slot].tolist(), b.has_q[rows, slot].tolist(), b.has_oi[rows, slot].tolist()
         spot = float(self.underlying.price) if self.underlying is not None else 0.0
         end = b.ends[slot]
-        contracts = []
-        new, iv, securities = OptionContract.__new__, self._iv, b.rows
+        contracts: list[OptionContract] = []
+        iv, securities = self._iv, b.rows
         for i, row in enumerate(rows.tolist()):
             quoted, traded = has_q[i], has_t[i]
-            contract = new(OptionContract)  # the fields OptionContract.__init__ sets, without its checks
-            contract.__dict__.update(
-                symbol=securities[row].symbol, bid_price=bid[i] if quoted else 0.0, ask_price=ask[i] if quoted else 0.0,
-                last_price=last[i] if traded else 0.0, bid_size=bid_size[i] if quoted else 0.0,
-                ask_size=ask_size[i] if quoted else 0.0, volume=volume[i] if traded else 0.0,
-                open_interest=oi[i] if has_oi[i] else 0.0, underlying_last_price=spot, time=end,
-                _implied_volatility=0.0, iv_model=iv, _greeks=None)
-            contracts.append(contract)
+            contracts.append(SliceContract(
+                securities[row].symbol, bid[i] if quoted else 0.0, ask[i] if quoted else 0.0,
+                last[i] if traded else 0.0, bid_size[i] if quoted else 0.0, ask_size[i] if quoted else 0.0,
+                volume[i] if traded else 0.0, oi[i] if has_oi[i] else 0.0, spot, end, iv))
         self._contracts = contracts
         self._built = True
 

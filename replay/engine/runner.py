@@ -219,6 +219,7 @@ class Replay:
         block = self._block
         assert block is not None
         chains = self._chain_rows(block)
+        version = self.algorithm.securities.version
         slot = 0
         while slot < block.n:
             if block.has_any[:, slot].any():
@@ -232,10 +233,12 @@ class Replay:
                 result.contract_quotes += sum(len(c) for c in data.option_chains.values())
                 if self.algorithm.quit_requested:
                     return
-                if any(s.symbol not in block.index for s in self._subscribed()):
-                    block = self._add_subscriptions(block, now)
-                    chains = self._chain_rows(block)
-                    slot = block.slot
+                if self.algorithm.securities.version != version:
+                    version = self.algorithm.securities.version
+                    if any(s.symbol not in block.index for s in self._subscribed()):
+                        block = self._add_subscriptions(block, now)
+                        chains = self._chain_rows(block)
+                        slot = block.slot
             slot += 1
 
     def _add_subscriptions(self, block: DayBlock, now: datetime) -> DayBlock:

@@ -495,8 +495,10 @@ class SecurityManager(Strict):
     def __init__(self) -> None:
         self._by_symbol: dict[Symbol, Security] = {}
         self.portfolio: SecurityPortfolioManager | None = None
+        self.version = 0  # changes whenever a security is added or subscribed again (the runner's cue)
 
     def add(self, security: Security) -> Security:
+        self.version += 1
         added = self._by_symbol.setdefault(security.symbol, security)
         if added is security and self.portfolio is not None:
             security.holdings.on_change = self.portfolio.track
