@@ -1,7 +1,9 @@
 """Builders for LEAN-double slices used by the main.py tests (synthetic, stated model: fixed quotes)."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
+
+import pandas as pd
 
 from replay.engine import double as ld
 
@@ -36,6 +38,28 @@ def bar_slice(algorithm: object, when: datetime, spx: float | None = None, vix: 
     chains = []
     if contracts is not None:
         chains.append(ld.OptionChain(algorithm.option_symbol, contracts))  # type: ignore[attr-defined]
-    quotes = [ld.QuoteBar(c.symbol, c.bid_price, c.ask_price, is_fill_forward=not fresh_quotes)
+    quotes = [ld.QuoteBar(c.symbol, c.bid_price, c.ask_price, is_fill_forward=not fresh_quotes, end_time=when)
               for c in contracts or []]
     return ld.Slice(when, bars=bars, quotes=quotes, chains=chains)
+
+
+def hold(algorithm: object, symbol: ld.Symbol, quantity: float, average_price: float = 0.0) -> None:
+    """Give the algorithm a position, as fills would have (the double's portfolio keeps holdings per security)."""
+    algorithm.securities[symbol].holdings.set_holdings(average_price, quantity)  # type: ignore[attr-defined]
+
+
+class DailyHistory:
+    """A history source serving daily bars from a table, in LEAN's frame shape ((symbol, time) index, bars
+    ending at the 16:00 close); a stand-in for the data folder in main.py tests."""
+
+    def __init__(self, bars: dict[ld.Symbol, list[tuple[date, float, float, float, float, float]]]) -> None:
+        self.bars = bars
+
+    def request(self, args: tuple, kwargs: dict) -> pd.DataFrame:
+        symbol, periods, resolution = args[0], args[1], args[2] if len(args) > 2 else kwargs.get("resolution")
+        rows = []
+        if resolution is ld.Resolution.DAILY and isinstance(periods, int):
+            rows = [(datetime.combine(d, time(16, 0)), o, h, lo, c, v) for d, o, h, lo, c, v in self.bars.get(symbol, [])]
+            rows = rows[-periods:]
+        index = pd.MultiIndex.from_arrays([[symbol] * len(rows), [r[0] for r in rows]], names=["symbol", "time"])
+        return pd.DataFrame([r[1:] for r in rows], columns=["open", "high", "low", "close", "volume"], index=index)

@@ -1,7 +1,6 @@
 """main.py driven through the LEAN double: subscriptions, the per-bar pipeline, the order gate, events."""
 from __future__ import annotations
 
-import sys
 import types
 from datetime import date, datetime
 
@@ -13,7 +12,7 @@ from core.params import SettingsError
 from desk.interface import EntryPurpose, SendOrder
 from replay.engine import double as ld
 from risk.manual_mode import AutomationState
-from tests.lean_fixtures import bar_slice, spx_contract
+from tests.lean_fixtures import DailyHistory, bar_slice, hold, spx_contract
 
 FRIDAY = date(2021, 1, 8)
 
@@ -46,13 +45,24 @@ def test_default_subscriptions_index_with_weekly_0dte_filter(algo):
     assert algo.option_symbol.security_type is ld.SecurityType.INDEX_OPTION
     assert algo.option_symbol.value == "?SPXW" and algo.option_symbol.underlying == algo.underlying_symbol
     assert algo.vix_symbol.value == "VIX" and algo.vix9d_symbol.value == "VIX9D"
-    assert algo.future.future_options["extended_market_hours"] is True
-    universe = ld.OptionFilterUniverse()
-    algo.securities[algo.option_symbol].filter(universe)
-    assert ("include_weeklys", ()) in universe.calls
-    assert ("expiration", (0, 45)) in universe.calls  # 0 days: same-day (0DTE) expiries included
-    assert ("strikes", (-40, 40)) in universe.calls
+    assert algo.future.options["extended_market_hours"] is True
     assert algo.benchmark == algo.underlying_symbol
+
+
+def test_the_chain_filter_keeps_weeklies_0dte_and_40_strikes_each_side(algo):
+    """main.py's filter run by the replay's LEAN universe on a synthetic listing: 100 strikes, four expiries."""
+    from replay.engine.market_data import BaseData
+    from replay.engine.universe import OptionFilterUniverse, OptionUniverseRow, apply_filter
+
+    spx = algo.underlying_symbol
+    expiries = [date(2021, 1, 8), date(2021, 1, 15), date(2021, 2, 19), date(2021, 3, 19)]
+    rows = [OptionUniverseRow(ld.option_symbol("SPXW", spx, e, 3500.0 + 5 * k, ld.OptionRight.CALL), {}, None)
+            for e in expiries for k in range(100)]
+    universe = OptionFilterUniverse(rows, BaseData(spx, _at(0, 0), 3752.0), _at(0, 0), lambda day: day)
+    chosen = apply_filter(algo.securities[algo.option_symbol].contract_filter, universe)
+    assert {s.expiry for s in chosen} == {date(2021, 1, 8), date(2021, 1, 15), date(2021, 2, 19)}  # 0..45 days
+    strikes = sorted({s.strike for s in chosen})
+    assert len(strikes) == 80 and strikes[0] == 3555.0 and strikes[-1] == 3950.0  # 40 strikes below 3752, 40 from it
 
 
 def test_equity_underlying_subscribes_equity_options():
@@ -121,7 +131,7 @@ def test_fills_update_the_streams_positions(live_algo, monkeypatch):
     monkeypatch.setattr(live_algo.websocket, "set_positions", seen.append)
     call, put = _pair(live_algo)
     ld.step(live_algo, bar_slice(live_algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
-    live_algo.portfolio.set_holding(call.symbol, -2)
+    hold(live_algo, call.symbol, -2)
     live_algo.on_order_event(ld.OrderEvent(1, call.symbol, ld.OrderStatus.FILLED))
     assert seen == [{".SPXW210108C3700": -200.0}]
 
@@ -170,7 +180,7 @@ def test_friday_analysis_needs_a_same_day_expiry(algo):
 
 def test_gap_uses_previous_daily_close_from_history():
     algo = _friday_algo("09:31")
-    algo.daily_history[algo.underlying_symbol] = [(date(2021, 1, 7), 3700, 3710, 3690, 3690.0, 0)]
+    algo.history_source = DailyHistory({algo.underlying_symbol: [(date(2021, 1, 7), 3700, 3710, 3690, 3690.0, 0)]})
     call, put = _pair(algo)
     ld.step(algo, bar_slice(algo, _at(9, 31), spx=3715.0, contracts=[call, put]))
     block = next(line for line in algo.logs if "Score:" in line)
@@ -211,7 +221,7 @@ def test_held_position_greeks_feed_the_monitor_and_manual_mode(algo):
 
     algo.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.01)
     call, put = _pair(algo)
-    algo.portfolio.set_holding(call.symbol, 3)
+    hold(algo, call.symbol, 3)
     now = _at(10, 45)
     ld.step(algo, bar_slice(algo, now, spx=3700.0, contracts=[call, put], spy=370.0))
     t = float(year_fraction_to_expiry(now, FRIDAY))
@@ -232,7 +242,7 @@ def test_held_position_greeks_feed_the_monitor_and_manual_mode(algo):
 def test_stale_quotes_fall_back_to_leans_iv_marked(algo):
     algo.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.01)
     call, put = _pair(algo)
-    algo.portfolio.set_holding(call.symbol, 1)
+    hold(algo, call.symbol, 1)
     ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
     assert algo.desk.last_book.positions[0].source == "mid"
     later = _at(10, 46)  # six minutes of fill-forward quotes only
@@ -246,7 +256,7 @@ def test_held_option_never_seen_in_the_chain_fails_closed(algo):
     algo.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.01)
     symbol = ld.option_symbol("SPXW", algo.underlying_symbol, date(2021, 1, 15), 3500.0, ld.OptionRight.PUT)
     algo.add_contract(symbol)
-    algo.portfolio.set_holding(symbol, -3)
+    hold(algo, symbol, -3)
     ld.step(algo, bar_slice(algo, _at(10, 45), spx=3700.0, contracts=list(_pair(algo))))
     contract = algo._contracts[symbol]
     assert (contract.root, contract.strike, contract.is_call, contract.expiry) == (
@@ -265,7 +275,7 @@ def test_outside_regular_hours_only_data_is_recorded(algo):
 def test_gap_needs_the_previous_sessions_close():
     """History whose last bar is two sessions old gives no gap (not a gap against a stale close)."""
     algo = _friday_algo("09:31")
-    algo.daily_history[algo.underlying_symbol] = [(date(2021, 1, 6), 3700, 3710, 3690, 3690.0, 0)]
+    algo.history_source = DailyHistory({algo.underlying_symbol: [(date(2021, 1, 6), 3700, 3710, 3690, 3690.0, 0)]})
     ld.step(algo, bar_slice(algo, _at(9, 31), spx=3715.0, contracts=list(_pair(algo))))
     gap = next(s for s in algo.desk.friday.reading.signals if s.name == "gap")
     assert not gap.available and "previous session 2021-01-07" in gap.reading.reason
@@ -274,7 +284,7 @@ def test_gap_needs_the_previous_sessions_close():
 def test_greeks_unavailable_without_a_rate_fail_closed():
     algo = ld.start_algorithm()
     call, put = _pair(algo)
-    algo.portfolio.set_holding(call.symbol, 1)
+    hold(algo, call.symbol, 1)
     ld.step(algo, bar_slice(algo, _at(10, 45), spx=3700.0, contracts=[call, put]))
     assert algo.desk.manual_mode.state is AutomationState.MANUAL
     assert "no interest-rate data" in algo.desk.manual_mode.reason
@@ -285,22 +295,23 @@ def test_greeks_unavailable_without_a_rate_fail_closed():
 def _intent(algo, call, put, limit=-1.2):
     legs = tuple(OrderLeg(c.symbol.value, q, algo._contracts[c.symbol], c.bid_price, c.ask_price)
                  for c, q in ((call, -1), (put, -1)))
-    return OrderIntent("Test Strangle", legs, 2, limit, algo.time, signals=("test",))
+    return OrderIntent("Test Strangle", legs, 1, limit, algo.time, signals=("test",))
 
 
 def _send(algo, intent):
     """Carry out a SendOrder action as main.py does for the desk's own orders; the tickets placed."""
-    placed = len(algo.orders)
+    placed = len(algo.transactions.get_orders())
     algo._apply([SendOrder(intent, EntryPurpose(intent.strategy))])
-    return algo.orders[placed:]
+    return algo.transactions.get_orders()[placed:]
 
 
 def test_gate_sends_combo_limit_orders_when_automatic(algo):
     call, put = _pair(algo)
     ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
     tickets = _send(algo, _intent(algo, call, put))
-    assert [(t.kind, t.symbol, t.quantity, t.limit_price) for t in tickets] == [
-        ("combo_limit", call.symbol, -2, -1.2), ("combo_limit", put.symbol, -2, -1.2)]
+    assert [(t.type, t.symbol, t.quantity, t.group_order_manager.limit_price, t.status) for t in tickets] == [
+        (ld.OrderType.COMBO_LIMIT, call.symbol, -1, -1.2, ld.OrderStatus.SUBMITTED),
+        (ld.OrderType.COMBO_LIMIT, put.symbol, -1, -1.2, ld.OrderStatus.SUBMITTED)]
     assert algo.desk.trading.book.live_strategies() == {"Test Strangle"}  # the trade book follows it
 
 
@@ -308,7 +319,7 @@ def test_gate_refuses_combo_market_orders(algo):
     call, put = _pair(algo)
     ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
     assert _send(algo, _intent(algo, call, put, limit=None)) == []
-    assert algo.orders == []
+    assert algo.transactions.get_orders() == []
     assert "combo market orders are rejected by tastytrade" in algo.desk.manual_mode.pending_trades[0].refused_because
 
 
@@ -317,9 +328,9 @@ def test_manual_mode_turns_orders_into_suggestions(algo):
     ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
     algo.on_command({"command": "manual", "reason": "testing"})
     assert _send(algo, _intent(algo, call, put)) == []
-    assert algo.orders == []
+    assert algo.transactions.get_orders() == []
     suggestion = algo.logs[-1]
-    assert "MANUAL TRADE SUGGESTION" in suggestion and "SELL 2 SPXW 2021-01-08 3700C" in suggestion
+    assert "MANUAL TRADE SUGGESTION" in suggestion and "SELL 1 SPXW 2021-01-08 3700C" in suggestion
     assert "(bid 10.00 / ask 10.50)" in suggestion
 
 
@@ -336,7 +347,7 @@ def test_a_rejected_combo_is_one_error_not_one_per_leg(algo):
     ld.step(algo, bar_slice(algo, _at(10, 40), spx=3700.0, contracts=[call, put]))
     tickets = _send(algo, _intent(algo, call, put))
     for ticket in tickets:  # the broker rejects both legs of the one combo
-        algo.on_order_event(ld.OrderEvent(ticket.order_id, ticket.symbol, ld.OrderStatus.INVALID, "rejected"))
+        algo.on_order_event(ld.OrderEvent(ticket.id, ticket.symbol, ld.OrderStatus.INVALID, "rejected"))
     assert algo.desk.manual_mode.error_count == 1 and algo.desk.manual_mode.state is AutomationState.AUTOMATIC
 
 
@@ -514,16 +525,17 @@ def test_in_reduce_only_the_delta_hedge_that_reduces_the_breach_goes_out():
     algo = ld.start_algorithm({"greeks-auto-hedge": "true"})
     algo.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.01)
     call, put = _pair(algo)
-    algo.portfolio.set_holding(call.symbol, 3)
+    hold(algo, call.symbol, 3)
     ld.step(algo, bar_slice(algo, _at(10, 45), spx=3700.0, contracts=[call, put], spy=370.0))
     assert algo.desk.manual_mode.state is AutomationState.REDUCE_ONLY
     delta = algo.desk.last_book.delta.value
-    (hedge,) = [t for t in algo.orders if t.tag == "Delta Hedge"]
-    assert (hedge.kind, hedge.symbol, hedge.quantity) == ("market", algo.beta_symbol, -round(delta))
+    (hedge,) = algo.transactions.get_orders(lambda o: o.tag == "Delta Hedge")
+    assert (hedge.type, hedge.symbol, hedge.quantity) == (ld.OrderType.MARKET, algo.beta_symbol, -round(delta))
     assert any(line.startswith("[HEDGE] SELL") for line in algo.logs)
     plain = ld.start_algorithm()  # the default only suggests it
     plain.risk_free_interest_rate_model = ld.InterestRateModel(lambda day: 0.01)
     call, put = _pair(plain)
-    plain.portfolio.set_holding(call.symbol, 3)
+    hold(plain, call.symbol, 3)
     ld.step(plain, bar_slice(plain, _at(10, 45), spx=3700.0, contracts=[call, put], spy=370.0))
-    assert plain.orders == [] and any(line.startswith("[HEDGE SUGGESTION] Delta Hedge") for line in plain.logs)
+    assert plain.transactions.get_orders() == []
+    assert any(line.startswith("[HEDGE SUGGESTION] Delta Hedge") for line in plain.logs)

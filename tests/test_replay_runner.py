@@ -9,7 +9,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -118,15 +118,21 @@ def test_scheduled_events_fire_once_in_their_minute():
     schedule.on(dates.every(ld.DayOfWeek.FRIDAY), times.after_market_open(None, 30),
                 lambda: fired.append("friday-open+30"))
     schedule.on(dates.every_day(), times.before_market_close(None, 5), lambda: fired.append("close-5"))
-    open_at, close_at = datetime(2021, 1, 8, 9, 30), datetime(2021, 1, 8, 16, 0)
-    minute = open_at
-    while minute < close_at:
-        nxt = (minute.replace(minute=minute.minute + 1) if minute.minute < 59
-               else minute.replace(hour=minute.hour + 1, minute=0))
-        for event in schedule.due(minute, nxt, open_at, close_at):
+    minute = datetime(2021, 1, 8, 9, 30)
+    while minute < datetime(2021, 1, 8, 16, 0):
+        nxt = minute + timedelta(minutes=1)
+        for _moment, event in schedule.due(minute, nxt):
             event.callback()
         minute = nxt
     assert fired == ["friday-open+30", "at", "close-5"]
-    thursday_open, thursday_close = datetime(2021, 1, 7, 9, 30), datetime(2021, 1, 7, 16, 0)
-    due = schedule.due(thursday_open, thursday_close, thursday_open, thursday_close)
-    assert [e.callback for e in due] == [schedule.events[0].callback, schedule.events[2].callback]
+    thursday = schedule.due(datetime(2021, 1, 7, 9, 30), datetime(2021, 1, 7, 16, 0))
+    assert [e.callback for _t, e in thursday] == [schedule.events[0].callback, schedule.events[2].callback]
+
+
+def test_events_between_time_steps_fire_at_the_next_step_in_time_order():
+    """LEAN's ScanPastEvents: a midnight event and a 09:00 event on a day whose first step is 09:31."""
+    schedule, dates, times = ScheduleManager(), DateRules(), TimeRules()
+    schedule.on(dates.every_day(), times.at(9, 0), lambda: None)
+    schedule.on(dates.every_day(), times.midnight, lambda: None)
+    due = schedule.due(datetime(2021, 1, 7, 16, 0), datetime(2021, 1, 8, 9, 31))
+    assert [t for t, _e in due] == [datetime(2021, 1, 8, 0, 0), datetime(2021, 1, 8, 9, 0)]

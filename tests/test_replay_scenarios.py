@@ -69,7 +69,7 @@ def test_vix_spike_switches_to_manual_mode(tmp_path):
     assert stats["Runtime Statistics"]["Automation State"] == "MANUAL"
     assert run.algorithm.transactions.cancel_calls == 1
     halted_at = run.algorithm.desk.manual_mode.since
-    sent = [t for t in run.algorithm.orders if t.tag == "daily spread"]
+    sent = run.algorithm.transactions.get_orders(lambda o: o.tag == "daily spread")
     assert attempts and sent and all(t.time < halted_at for t in sent)  # orders before the spike, none after
     suggestions = run.algorithm.desk.manual_mode.pending_trades
     assert suggestions and all(s.time > halted_at for s in suggestions)
@@ -115,17 +115,18 @@ def test_unknown_scenario_is_a_clear_error(tmp_path):
     assert done.returncode != 0 and "nope" in done.stderr
 
 
-def test_a_combo_through_the_gate_fills_exits_and_balances_end_to_end(tmp_path):
-    """A 0DTE put credit spread sent through the desk's gate: filled by the replay broker at natural
-    prices, followed by the trade book and closed by its 0DTE time exit, fees charged; the books
-    balance to the cent."""
+def test_a_combo_through_the_gate_fills_expires_and_balances_end_to_end(tmp_path):
+    """A 0DTE put credit spread sent through the desk's gate with a limit 0.50 through the natural credit
+    fills under LEAN's combo-limit rule (legs at their own-side bar lows), tastytrade charging $1 per
+    contract to open. The desk's 15:00 exits ask for the natural price, which LEAN's strict rule does not
+    fill on these quotes; the spread expires out of the money and LEAN closes it the next day through
+    OptionExercise orders at 0 (counted as orders, no fee). The books balance to the cent."""
     from core.orders import OrderIntent, OrderLeg
     from replay.engine.runner import Replay
 
     info = write_scenario("quiet-week", tmp_path)
     isolate = {"manual-portfolio-delta-limit": "1000000", "greeks-breaches-for-manual": "5"}  # not the limits
-    replay = Replay(ReplayConfig(tmp_path, {**info.parameters, **isolate, "end-date": "2021-08-09"},
-                                 fee_per_contract=1.0))
+    replay = Replay(ReplayConfig(tmp_path, {**info.parameters, **isolate, "end-date": "2021-08-10"}))
     algo = replay.algorithm
     original, placed = algo.desk.trading.run_section9b, []
 
@@ -146,35 +147,42 @@ def test_a_combo_through_the_gate_fills_exits_and_balances_end_to_end(tmp_path):
     algo.desk.trading.run_section9b = trade
     run = replay.run()
     assert len(placed) == 1
-    tickets = [t for t in algo.orders if t.tag == "test spread"]
-    assert len(tickets) == 2 and all(t.status.name == "FILLED" for t in tickets)
-    exits = [f for f in run.broker.fills if f.tag == "test spread exit"]
-    assert len(exits) == 2 and all(f.time.time() >= datetime.strptime("15:00", "%H:%M").time() for f in exits)
-    assert [f for f in run.broker.fills if f.kind == "cash-settlement"] == [] and run.unsettled == []
+    entry = algo.transactions.get_orders(lambda o: o.tag == "test spread")
+    assert len(entry) == 2 and all(o.status.name == "FILLED" for o in entry)
+    exits = algo.transactions.get_orders(lambda o: o.tag == "test spread exit")
+    assert exits and all(o.time.time() >= datetime.strptime("15:00", "%H:%M").time() for o in exits)
+    assert not any(o.status.name == "FILLED" for o in exits)
+    expiry = [f for f in run.broker.fills if f.kind == "option_exercise"]
+    assert sorted(f.quantity for f in expiry) == [-2.0, 2.0] and all(f.price == 0 for f in expiry)
+    assert all(f.time == datetime(2021, 8, 10, 0, 0) for f in expiry)
     cash_flows = sum(-f.quantity * f.price * 100 - f.fee for f in run.broker.fills)
     stats = statistics(run)
-    assert stats["Total Fees"] == 8.0  # 2 legs x 2 contracts x $1, in and out
-    assert stats["Net Profit"] == pytest.approx(round(cash_flows, 2), abs=0.01)
+    assert stats["Total Fees ($)"] == 4.0  # tastytrade: 2 legs x 2 contracts x $1 to open
+    assert stats["Total Fees"] == "$4.00"
+    assert stats["Net Profit ($)"] == pytest.approx(round(cash_flows, 2), abs=0.01)
     assert not any(h.invested for h in algo.portfolio.values())
     assert stats["Runtime Statistics"]["Automation State"] == "AUTOMATIC"
 
 
 def test_friday_move_trades_the_enhanced_butterfly(tmp_path):
-    """The >1% Friday: Section 9B's best opportunity goes out as one combo limit order, fills against
-    the chain's natural prices, and is closed by the 0DTE rules (or cash-settled)."""
-    info, run = _run("friday-move", tmp_path, **{"start-date": "2021-05-14"})
+    """The >1% Friday: Section 9B's best opportunity goes out as one combo limit order and fills under
+    LEAN's combo-limit rule; the desk's exits at the natural price do not fill, so the butterfly expires:
+    with the backtest running to Monday, LEAN settles it in cash on Saturday 00:00 through OptionExercise
+    orders (the next trading day is inside the backtest)."""
+    info, run = _run("friday-move", tmp_path, **{"start-date": "2021-05-14", "end-date": "2021-05-17"})
     assert abs(info.facts.friday_max_move_pct) > 1
-    fly = [t for t in run.algorithm.orders if t.tag == "Enhanced Butterfly"]
-    assert fly and {t.kind for t in fly} == {"combo_limit"}
-    first_group = [t for t in fly if t.group == fly[0].group]
-    units = first_group[0].combo_units
+    fly = run.algorithm.transactions.get_orders(lambda o: o.tag == "Enhanced Butterfly")
+    assert fly and {t.type.name for t in fly} == {"COMBO_LIMIT"}
+    first_group = [t for t in fly if t.group_order_manager.id == fly[0].group_order_manager.id]
+    units = first_group[0].group_order_manager.quantity
     assert [t.quantity / units for t in first_group] == [-1, 2, -1]  # sold wings, bought body
     assert fly[0].time.time() >= datetime.strptime("10:35", "%H:%M").time()
     filled = [f for f in run.broker.fills if f.tag == "Enhanced Butterfly"]
     assert filled, "a butterfly entry must fill"
-    exits = [f for f in run.broker.fills if f.tag in ("Enhanced Butterfly exit", "cash-settlement")]
-    fly_symbols = {t.symbol for t in fly}
-    assert exits and not any(h.invested for h in run.algorithm.portfolio.values() if h.symbol in fly_symbols)
+    fly_symbols = {f.symbol for f in filled}
+    settled = [f for f in run.broker.fills if f.kind == "option_exercise" and f.symbol in fly_symbols]
+    assert {f.symbol for f in settled} == fly_symbols and all(f.time == datetime(2021, 5, 15) for f in settled)
+    assert not any(h.invested for h in run.algorithm.portfolio.values() if str(h.symbol) in fly_symbols)
 
 
 def test_no_trade_loses_more_than_its_max_loss_at_the_fill(tmp_path):

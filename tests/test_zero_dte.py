@@ -222,7 +222,13 @@ def test_a_single_unit_is_a_trade():
     assert isinstance(refused, str) and "allows no unit" in refused
 
 
-def test_the_replay_enters_manages_and_reports_a_0dte_condor(tmp_path):
+def test_the_replay_sends_the_0dte_condor_as_one_combo_limit_and_cancels_it_unfilled(tmp_path):
+    """The progressive Friday's condor leaves at 10:30 as one combo limit order (four legs, one group).
+    Under LEAN's combo-limit rule a bought group (positive quantity, signed legs) fills only when the
+    sum of its legs' own-side bar *lows* is strictly below the limit: the short legs are read at their
+    bid bars' lows, so a credit at the natural price or better does not fill on these quotes, and the
+    desk cancels the entry after 10 minutes."""
+    from replay.engine import double as ld
     from replay.engine.results import statistics
     from replay.engine.runner import ReplayConfig, run_replay
     from replay.scenarios import write_scenario
@@ -230,15 +236,14 @@ def test_the_replay_enters_manages_and_reports_a_0dte_condor(tmp_path):
     info = write_scenario("gap-friday", tmp_path)
     wider = {"start-date": "2021-06-25", "zero-dte-short-delta-min": "0.25", "zero-dte-short-delta-max": "0.35"}
     run = run_replay(ReplayConfig(tmp_path, {**info.parameters, **wider}))
-    entries = [t for t in run.algorithm.orders if t.tag == "0DTE Iron Condor"]
-    assert entries and entries[0].time.time() >= time(10, 30)
-    exits = [f for f in run.broker.fills if f.tag == "0DTE Iron Condor exit"]
-    closing = [line for line in run.algorithm.logs if line.startswith("[Section 9B] closing 0DTE Iron Condor: ")]
-    # the afternoon sell-off takes it to its stop (1.5x the credit on a progressive Friday) before 15:00
-    assert len(closing) == 1 and closing[0].split(": ", 1)[1].startswith("stop: ")
-    assert exits and all(entries[0].time < f.time and f.time.time() <= time(15, 0) for f in exits)
-    stats = statistics(run)["Runtime Statistics"]
-    assert stats["0DTE progressive Fridays"].startswith("1 trades, win rate")
+    entries = run.algorithm.transactions.get_orders(lambda o: o.tag == "0DTE Iron Condor")
+    assert len(entries) == 4 and len({o.group_order_manager.id for o in entries}) == 1
+    assert entries[0].time.time() == time(10, 30) and {o.type for o in entries} == {ld.OrderType.COMBO_LIMIT}
+    assert sorted(o.quantity for o in entries) == [-2, -2, 2, 2]
+    assert all(o.status is ld.OrderStatus.CANCELED for o in entries)
+    assert "[Section 9B] 0DTE Iron Condor: entry not filled within 10 min, cancelling" in run.algorithm.logs
+    assert not [f for f in run.broker.fills if f.tag.startswith("0DTE")]
+    assert "0DTE progressive Fridays" not in statistics(run)["Runtime Statistics"]  # no trade to report
 
 
 def test_in_manual_mode_the_0dte_trade_is_only_suggested(tmp_path):
@@ -249,7 +254,7 @@ def test_in_manual_mode_the_0dte_trade_is_only_suggested(tmp_path):
     halted = {"start-date": "2021-06-25", "zero-dte-short-delta-min": "0.25", "zero-dte-short-delta-max": "0.35",
               "manual-extreme-vix": "1"}  # any VIX halts at the first bar
     run = run_replay(ReplayConfig(tmp_path, {**info.parameters, **halted}))
-    assert not [t for t in run.algorithm.orders if t.tag.startswith("0DTE")]
+    assert not run.algorithm.transactions.get_orders(lambda o: o.tag.startswith("0DTE"))
     suggestions = [s for s in run.algorithm.desk.manual_mode.pending_trades if s.intent.strategy.startswith("0DTE")]
     assert len(suggestions) == 1 and suggestions[0].refused_because.startswith("MANUAL: Extreme VIX")
 
@@ -262,7 +267,7 @@ def test_a_stream_move_signal_runs_the_entry_check_between_bars(monkeypatch):
     monkeypatch.setenv("TASTYTRADE_CLIENT_SECRET", "c")
     monkeypatch.setattr(TastytradeWebSocket, "connect", lambda self: None)
     algo = ld.start_algorithm(live_mode=True)
-    assert [e.time_rule.every for e in algo.schedule.events] == [timedelta(seconds=20)]
+    assert [e.time_rule.name for e in algo.schedule.events] == [f"Every {timedelta(seconds=20)}"]
     checked = []
     algo.desk.last_market = _snapshot(4000.0, 3960.0)
     algo.time = NOW

@@ -128,10 +128,17 @@ class _TickRead(Generic[K]):
 
 
 def _read_tick(
-    path: Path, tick: str, day: dt.date, ticker: str, parse: Callable[[str], M | None], key_of: Callable[[M], K]
+    path: Path, tick: str, day: dt.date, ticker: str, parse: Callable[[str], M | None], key_of: Callable[[M], K],
+    wanted: Callable[[K], bool] | None = None,
 ) -> tuple[_TickRead[K], list[M]]:
-    """Parse one chain zip; every member must be a contract of ``ticker``/``tick``/``day``."""
-    names, parsed = parse_zip(path, NCOLS[tick], NULLABLE[tick])
+    """Parse one chain zip; every member must be a contract of ``ticker``/``tick``/``day``. With ``wanted``
+    only the members whose contract key it accepts are read (a malformed name is still an error)."""
+
+    def accept(name: str) -> bool:
+        member = parse(name)
+        return member is None or wanted is None or wanted(key_of(member))
+
+    names, parsed = parse_zip(path, NCOLS[tick], NULLABLE[tick], accept=accept if wanted is not None else None)
     members: list[M] = []
     for name in names:
         m = parse(name)
@@ -176,9 +183,11 @@ def read_option_chain(
     zone: str,
     scale: float,
     multiplier: float,
+    wanted: Callable[[OptionKey], bool] | None = None,
 ) -> OptionChainDay:
-    """Read the quote/trade/openinterest zips given in ``paths`` (tick -> path) for one chain day."""
-    pairs = [_read_tick(p, t, day, ticker, parse_option_member, _option_key) for t, p in paths.items()]
+    """Read the quote/trade/openinterest zips given in ``paths`` (tick -> path) for one chain day; with
+    ``wanted`` only the contracts it accepts (keys ``(expiry, is_call, strike x 10000)``)."""
+    pairs = [_read_tick(p, t, day, ticker, parse_option_member, _option_key, wanted) for t, p in paths.items()]
     reads = [r for r, _ in pairs]
     styles = sorted({m.style for _, members in pairs for m in members})
     if len(styles) > 1:

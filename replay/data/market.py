@@ -110,17 +110,55 @@ def _mhdb(path: Path) -> dict[str, Any]:
         return entries
 
 
+_OPTION_UNDERLYING_TYPE = {SecurityType.OPTION: SecurityType.EQUITY, SecurityType.INDEX_OPTION: SecurityType.INDEX}
+
+
+def _raw_entry(entries: dict[str, Any], sec: SecurityType, market: str, ticker: str) -> dict[str, Any] | None:
+    prefix = f"{_MHDB_TYPE[sec]}-{market}-"
+    raw: dict[str, Any] | None = entries.get(prefix + ticker.upper()) or entries.get(prefix + "[*]")
+    return raw
+
+
+def _merged(entries: dict[str, Any], sec: SecurityType, market: str, ticker: str) -> MarketHours | None:
+    """One entry as LEAN's ``MarketHoursDatabaseJsonConverter`` resolves it: an option entry without
+    holidays or early closes takes its underlying's; then the ``[*]`` entry of the same type adds its
+    holidays and early closes (``GetUnderlyingEntry``, ``CreateCommonKey``)."""
+    raw = _raw_entry(entries, sec, market, ticker)
+    if raw is None:
+        return None
+    entry = _entry(raw)
+    holidays, early = set(entry.holidays), dict(entry.early_closes)
+    underlying_type = _OPTION_UNDERLYING_TYPE.get(sec)
+    if underlying_type is not None:
+        from replay.data.paths import option_underlying
+
+        base = _merged(entries, underlying_type, DEFAULT_MARKET[underlying_type], option_underlying(ticker))
+        if base is not None:
+            holidays = holidays or set(base.holidays)
+            early = early or dict(base.early_closes)
+    common = entries.get(f"{_MHDB_TYPE[sec]}-{market}-[*]")
+    if common is not None:
+        shared = _entry(common)
+        holidays |= set(shared.holidays)
+        early = {**shared.early_closes, **early}
+    return MarketHours(entry.data_time_zone, entry.exchange_time_zone, entry.market_segments,
+                       frozenset(holidays), early)
+
+
 def market_hours(
     root: Path, sec: SecurityType, ticker: str, market: str | None = None
 ) -> MarketHours | None:
-    """Entry ``<Type>-<market>-<TICKER>`` or the ``[*]`` wildcard; None without the database."""
+    """Entry ``<Type>-<market>-<TICKER>`` or the ``[*]`` wildcard, with holidays and early closes merged
+    as LEAN merges them (see :func:`_merged`); None without the database."""
     path = Path(root) / "market-hours" / "market-hours-database.json"
     if not path.is_file():
         return None
-    entries = _mhdb(path)
-    prefix = f"{_MHDB_TYPE[sec]}-{market or DEFAULT_MARKET[sec]}-"
-    raw = entries.get(prefix + ticker.upper()) or entries.get(prefix + "[*]")
-    return _entry(raw) if raw else None
+    return _cached_hours(path, sec, ticker.upper(), market or DEFAULT_MARKET[sec])
+
+
+@lru_cache(maxsize=256)
+def _cached_hours(path: Path, sec: SecurityType, ticker: str, market: str) -> MarketHours | None:
+    return _merged(_mhdb(path), sec, market, ticker)
 
 
 def data_time_zone(root: Path, sec: SecurityType, ticker: str, market: str | None = None) -> str:

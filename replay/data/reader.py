@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from replay.data.bars import DailyBars, QuoteBars, TradeBars, read_daily_bars, read_single_minute
-from replay.data.chain import FutureChainDay, OptionChainDay, read_future_chain, read_option_chain
+from replay.data.chain import FutureChainDay, OptionChainDay, OptionKey, read_future_chain, read_option_chain
 from replay.data.dense import DenseChain, MinuteGrid, dense_chain, dense_security
 from replay.data.errors import DataEvent, DataLog
 from replay.data.market import contract_multiplier, data_time_zone, market_hours
@@ -124,8 +124,10 @@ class LeanDataReader:
         sec: SecurityType = SecurityType.OPTION,
         ticks: Sequence[TickType] | None = None,
         market: str | None = None,
+        wanted: Callable[[OptionKey], bool] | None = None,
     ) -> OptionChainDay | None:
-        """Whole chain of ``ticker`` (e.g. ``goog``; ``spxw`` with sec=INDEX_OPTION); None if no file."""
+        """Chain of ``ticker`` (e.g. ``goog``; ``spxw`` with sec=INDEX_OPTION), all contracts or those
+        ``wanted`` accepts by ``(expiry, is_call, strike x 10000)``; None if no file."""
         if not sec.is_option:
             raise ValueError(f"{sec.value} is not an option type")
         paths = self._day_zips(sec, ticker, day, ticks, market)
@@ -133,7 +135,7 @@ class LeanDataReader:
             return None
         zone = data_time_zone(self.root, sec, ticker, market)
         mult = contract_multiplier(self.root, sec, ticker, market)
-        return read_option_chain(paths, day, ticker, option_underlying(ticker), zone, PRICE_SCALE[sec], mult)
+        return read_option_chain(paths, day, ticker, option_underlying(ticker), zone, PRICE_SCALE[sec], mult, wanted)
 
     def future_chain(
         self, ticker: str, day: dt.date, ticks: Sequence[TickType] | None = None, market: str | None = None

@@ -29,11 +29,12 @@ _COMMA = ord(",")
 _NEWLINE = ord("\n")
 
 
-def read_zip(path: Path) -> tuple[list[str], list[bytes]]:
-    """All members of a zip as (names, raw bytes); a corrupt archive is a :class:`LeanDataError`."""
+def read_zip(path: Path, accept: Callable[[str], bool] | None = None) -> tuple[list[str], list[bytes]]:
+    """Members of a zip as (names, raw bytes), only those ``accept`` ed by name when given (the others are
+    not decompressed); a corrupt archive is a :class:`LeanDataError`."""
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [i.filename for i in archive.infolist() if not i.is_dir()]
+            names = [i.filename for i in archive.infolist() if not i.is_dir() and (accept is None or accept(i.filename))]
             return names, [archive.read(n) for n in names]
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
         raise LeanDataError(path, f"unreadable zip: {exc}") from exc
@@ -154,8 +155,5 @@ def parse_zip(
     pre: Callable[[bytes], bytes] | None = None,
 ) -> tuple[list[str], ParsedMembers]:
     """Read and parse the members of one zip (optionally only those ``accept`` ed by name)."""
-    names, blobs = read_zip(path)
-    if accept is not None:
-        keep = [i for i, n in enumerate(names) if accept(n)]
-        names, blobs = [names[i] for i in keep], [blobs[i] for i in keep]
+    names, blobs = read_zip(path, accept)
     return names, parse_members(path, names, blobs, ncols, nullable, pre)

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from replay.engine import double as ld
+from replay.engine.lean_types import OptionRight, SecurityType
+from replay.engine.market_data import OptionContract
 from pricing.american import american_implied_volatility
 from pricing.expiry import year_fraction_to_expiry
 from pricing.black_scholes import implied_volatility
@@ -27,7 +28,7 @@ class LeanIvModel:
                  algorithm: Any) -> None:
         self.underlying_price, self.clock, self.algorithm = underlying_price, clock, algorithm
 
-    def __call__(self, contract: ld.OptionContract) -> float:
+    def __call__(self, contract: OptionContract) -> float:
         spot, symbol = self.underlying_price(), contract.symbol
         bid, ask, last = contract.bid_price, contract.ask_price, contract.last_price
         # LEAN prices the contract at its quote mid (a zero bid included), else the last trade
@@ -37,6 +38,6 @@ class LeanIvModel:
         now = self.clock()
         t = float(year_fraction_to_expiry(now, symbol.expiry))
         rate = self.algorithm.risk_free_interest_rate_model.get_interest_rate(now)
-        solve = american_implied_volatility if symbol.security_type is ld.SecurityType.OPTION else implied_volatility
-        vol = float(solve(price, spot, symbol.strike, t, rate, 0.0, symbol.right is ld.OptionRight.CALL))
+        solve = american_implied_volatility if symbol.security_type is SecurityType.OPTION else implied_volatility
+        vol = float(solve(price, spot, symbol.strike, t, rate, 0.0, symbol.right is OptionRight.CALL))
         return vol if math.isfinite(vol) else 0.0

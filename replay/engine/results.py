@@ -1,22 +1,43 @@
 """Replay results the way LEAN reports a backtest: statistics, orders, log and a chart.
 
-Statistics are deterministic: computed only from the run (no wall clock), keys sorted, floats
-rounded, so the same inputs give byte-identical ``statistics.json``.
+``statistics.json`` holds LEAN's statistics under LEAN's names and string formats for the figures the
+replay can compute as LEAN does (``Common/Statistics/StatisticsBuilder.cs``, ``PortfolioStatistics.cs``):
+``Total Orders``, ``Start Equity``, ``End Equity``, ``Net Profit``, ``Total Fees``, ``Drawdown``,
+``Compounding Annual Return``, ``Win Rate``, ``Loss Rate``, ``Average Win``, ``Average Loss``,
+``Profit-Loss Ratio``, ``Expectancy``. As in LEAN the portfolio statistics (all but orders, equity and
+fees) stay 0 unless the backtest has at least four daily performance samples (one per calendar day
+plus the final one; LEAN drops the first two). The project's own figures sit alongside (numbers, not
+strings). Statistics are deterministic: computed only from the run, keys sorted, floats rounded.
 """
 from __future__ import annotations
 
 import csv
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from replay.engine.runner import ReplayRun
+from replay.engine.runner import EquityPoint, ReplayRun
 
 HALT_MARKS = ("[CRITICAL] MANUAL MODE ACTIVATED", "[CRITICAL] REDUCE-ONLY MODE ACTIVATED")
+LEAN_KEYS = ("Total Orders", "Average Win", "Average Loss", "Compounding Annual Return", "Drawdown", "Expectancy",
+             "Start Equity", "End Equity", "Net Profit", "Loss Rate", "Win Rate", "Profit-Loss Ratio", "Total Fees")
 
 
 def _round(value: float, digits: int = 2) -> float:
     return float(round(value, digits)) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _number(value: float, digits: int) -> str:
+    """A rounded decimal as .NET prints it: 0 plain, otherwise with the given decimals."""
+    rounded = round(value, digits) + 0.0
+    return "0" if rounded == 0 else f"{rounded:.{digits}f}"
+
+
+def _money(value: float) -> str:
+    """``Math.Round(x, 2)`` printed without trailing zeros (LEAN's equity figures: ``99718``, ``999657.4``)."""
+    text = f"{round(value, 2) + 0.0:.2f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def max_drawdown_pct(equity: list[float]) -> float:
@@ -29,24 +50,74 @@ def max_drawdown_pct(equity: list[float]) -> float:
     return worst * 100.0
 
 
+def lean_drawdown(samples: list[EquityPoint]) -> float:
+    """``Statistics.CalculateDrawdownMetrics``: the largest fall from a peak, as a fraction rounded to 3."""
+    if len(samples) < 2:
+        return 0.0
+    peak, worst = samples[0].equity, 0.0
+    for point in samples:
+        if point.equity >= peak:
+            peak = point.equity
+        elif peak:
+            worst = min(worst, point.equity / peak - 1)
+    return round(abs(worst), 3)
+
+
+def lean_statistics(run: ReplayRun) -> dict[str, str]:
+    """LEAN's summary statistics of the run (see the module docstring)."""
+    algorithm = run.algorithm
+    start = float(algorithm.cash)
+    end = run.samples[-1].equity if run.samples else start
+    stats = {key: "0" for key in LEAN_KEYS}
+    stats.update({"Total Orders": str(algorithm.transactions.orders_count), "Start Equity": _money(start),
+                  "End Equity": _money(end), "Total Fees": f"${algorithm.transactions.fees_paid:.2f}",
+                  "Net Profit": "0%", "Drawdown": "0%", "Compounding Annual Return": "0%", "Win Rate": "0%",
+                  "Loss Rate": "0%", "Average Win": "0%", "Average Loss": "0%"})
+    performance_points = run.daily_samples + 1  # daily samples and the final one
+    if start == 0 or performance_points - 2 < 2:
+        return stats
+    records = algorithm.portfolio.transaction_records
+    running, total_profit, total_loss, wins, losses = start, 0.0, 0.0, 0, 0
+    for _when, profit, _win in sorted(records, key=lambda r: r[0]):
+        if profit > 0:
+            total_profit, wins = total_profit + profit / running, wins + 1
+        else:
+            total_loss, losses = total_loss + profit / running, losses + 1
+        running += profit
+    average_win = total_profit / wins if wins else 0.0
+    average_loss = total_loss / losses if losses else 0.0
+    ratio = average_win / abs(average_loss) if average_loss else 0.0
+    wins, losses = sum(1 for r in records if r[2]), sum(1 for r in records if not r[2])
+    trades = wins + losses
+    win_rate = wins / trades if trades else 0.0
+    loss_rate = losses / trades if trades else 0.0
+    years = (run.samples[-1].time - run.samples[0].time).total_seconds() / 86_400 / 365
+    car = (end / start) ** (1 / years) - 1 if years > 0 and end > 0 else 0.0
+    stats.update({
+        "Net Profit": f"{_number((end / start - 1) * 100, 3)}%",
+        "Drawdown": f"{_number(lean_drawdown(run.samples) * 100, 3)}%",
+        "Compounding Annual Return": f"{_number(car * 100, 3)}%",
+        "Win Rate": f"{round(win_rate * 100)}%", "Loss Rate": f"{round(loss_rate * 100)}%",
+        "Average Win": f"{_number(average_win * 100, 2)}%", "Average Loss": f"{_number(average_loss * 100, 2)}%",
+        "Profit-Loss Ratio": _number(ratio, 2), "Expectancy": _number(win_rate * ratio - loss_rate, 3),
+    })
+    return stats
+
+
 def statistics(run: ReplayRun) -> dict[str, Any]:
     algorithm = run.algorithm
-    curve = [p.equity for p in run.equity]
+    transactions = algorithm.transactions
     start = float(algorithm.cash)
-    end = curve[-1] if curve else start
-    groups = {t.group for t in algorithm.orders}
-    filled = {f.group for f in run.broker.fills if f.group}
+    end = run.samples[-1].equity if run.samples else start
+    filled = {(f.group or -f.order_id) for f in transactions.fills}
     missing = sorted({str(e.path) for e in run.data_events if e.kind == "missing"})
-    return {
-        "Start Equity": _round(start),
-        "End Equity": _round(end),
-        "Net Profit": _round(end - start),
-        "Total Fees": _round(run.broker.fees_paid),
-        "Total Orders": len(groups),
+    own: dict[str, Any] = {
+        "Net Profit ($)": _round(end - start),
+        "Total Fees ($)": _round(transactions.fees_paid),
         "Filled Orders": len(filled),
-        "Invalid Orders": len(run.broker.invalid),
-        "Fills": len(run.broker.fills),
-        "Max Drawdown %": _round(max_drawdown_pct(curve), 4),
+        "Invalid Orders": transactions.invalid_orders,
+        "Fills": len(transactions.fills),
+        "Max Drawdown %": _round(max_drawdown_pct([p.equity for p in run.equity]), 4),
         "Manual Mode Activations": sum(line.startswith(HALT_MARKS) for line in algorithm.logs),
         "Days Run": [d.isoformat() for d in run.days_run],
         "Days Without Underlying Data": [d.isoformat() for d in run.days_without_underlying],
@@ -54,16 +125,16 @@ def statistics(run: ReplayRun) -> dict[str, Any]:
         "Slices": run.slices,
         "Contract Quotes Delivered": run.contract_quotes,
         "Missing Files": len(missing),
-        "Unsettled Expiries": run.unsettled,
         "Runtime Statistics": dict(sorted(algorithm.runtime_statistics.items())),
     }
+    return {**lean_statistics(run), **own}
 
 
 def summary_text(stats: dict[str, Any]) -> str:
     lines = ["Replay summary"]
-    for key in ("Start Equity", "End Equity", "Net Profit", "Total Fees", "Total Orders", "Filled Orders",
-                "Invalid Orders", "Max Drawdown %", "Manual Mode Activations", "Slices",
-                "Contract Quotes Delivered", "Missing Files"):
+    for key in ("Total Orders", "Start Equity", "End Equity", "Net Profit", "Total Fees", "Drawdown", "Win Rate",
+                "Filled Orders", "Invalid Orders", "Manual Mode Activations", "Slices", "Contract Quotes Delivered",
+                "Missing Files"):
         lines.append(f"  {key}: {stats[key]}")
     lines.append(f"  Days Run: {len(stats['Days Run'])} ({', '.join(stats['Days Run'])})")
     if stats["Days Without Underlying Data"]:
@@ -103,7 +174,8 @@ def _chart(run: ReplayRun, path: Path) -> Path | None:
     except ImportError:
         return None
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=False)
-    top.plot([p.time for p in run.equity], [p.equity for p in run.equity], color="tab:blue")
+    times: list[datetime] = [p.time for p in run.equity]
+    top.plot(times, [p.equity for p in run.equity], color="tab:blue")
     top.set_title("Equity ($)")
     plotted = False
     for series in ("Delta (shares)", "Theta ($/day)"):
@@ -111,7 +183,7 @@ def _chart(run: ReplayRun, path: Path) -> Path | None:
         if values:
             bottom.plot(range(len(values)), values, label=series)
             plotted = True
-    bottom.set_title("Portfolio Greeks (samples)" if plotted else "Portfolio Greeks (no positions held)")
+    bottom.set_title("Portfolio Greeks (samples)" if plotted else "Portfolio Greeks (none plotted by the algorithm)")
     if plotted:
         bottom.legend(loc="upper left")
     fig.tight_layout()
