@@ -408,6 +408,10 @@ class Section9BSettings:
     exit_max_quote_age_minutes: float = param(
         "exit-max-quote-age-minutes", 5.0,
         "Marks, stops, targets and closing limits use only leg quotes no older than this (minutes)", positive)
+    exit_marketable_ticks: int = param(
+        "exit-marketable-ticks", 1,
+        "Stop and time exits are sent this many limit ticks beyond the natural price (marketable)",
+        in_range(0, 20))
     exit_stale_escalate_minutes: float = param(
         "exit-stale-escalate-minutes", 15.0,
         "An exit held up by stale leg quotes this long goes to a human (suggestion + alert), once", positive)

@@ -110,16 +110,19 @@ class Trading:
 
     def _close(self, trade: Trade, reason: str, current: float, market: MarketSnapshot) -> None:
         """Reverse the structure on fresh quotes: at mid (rounded in our favour) for a first profit-target
-        attempt, else at the natural price (rounded to be marketable), on the limit tick tastytrade
-        accepts, and never beyond what the structure can be worth (``TradeBook.closing_intent``)."""
+        attempt, else ``exit-marketable-ticks`` beyond the natural price (a marketable limit: it fills at
+        the market's price, and LEAN's combo fill model needs the limit strictly beyond the bars), on the
+        limit tick tastytrade accepts, and never beyond what the structure can be worth
+        (``TradeBook.closing_intent``)."""
         reverse = _reverse(trade, market.chain)
         if reverse is None:
             return
-        tick = self.settings.section9b.limit_tick
+        s9b = self.settings.section9b
+        tick = s9b.limit_tick
         if reason.startswith("profit target") and trade.close_attempts == 0:
             limit = floor_to_tick(-current, tick)
-        else:
-            limit = ceil_to_tick(reverse.natural(), tick)
+        else:  # marketable: a stop or time exit must go; LEAN fills a combo limit only strictly inside it
+            limit = ceil_to_tick(reverse.natural(), tick) + s9b.exit_marketable_ticks * tick
         if not np.isfinite(limit):
             return
         intent = self.book.closing_intent(trade, reason, limit, market.time)
