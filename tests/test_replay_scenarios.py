@@ -206,3 +206,41 @@ def test_no_trade_loses_more_than_its_max_loss_at_the_fill(tmp_path):
             assert -realized <= worst + 1e-9, (name, trade.strategy, realized, worst)
             checked.append((name, trade.strategy))
     assert checked, "the scenarios should close at least one trade"
+
+
+def test_a_live_run_stopped_mid_trade_restarts_and_the_trade_exits_by_its_rule(tmp_path):
+    """Issue 13, restart-safe trade book: a live run on the >1% Friday is stopped at 11:00 with the
+    Enhanced Butterfly (entered 10:46) and an earlier broken-wing butterfly open. A new live run starts
+    at 11:01 from the same object store with the brokerage's cash and holdings (as LEAN's
+    ``BrokerageSetupHandler`` loads them): both trades are restored and re-attached on the first bar, and
+    the butterfly then closes by its 0DTE time exit as it would have without the restart."""
+    from replay.engine.runner import ReplayConfig, account_of, run_replay
+    from strategies.trade_book import TradeState
+
+    info = write_scenario("friday-move", tmp_path / "data")
+    parameters = {**info.parameters, "manual-portfolio-delta-limit": "1000000"}  # the BWB's delta allows the fly
+    store = tmp_path / "store"
+    first = run_replay(ReplayConfig(tmp_path / "data", parameters, live_mode=True, store=store,
+                                    stop_at=datetime(2021, 5, 14, 11, 0)))
+    open_before = {t.strategy: t.expiry for t in first.algorithm.desk.trading.book.trades
+                   if t.state is TradeState.OPEN}
+    assert set(open_before) == {"Enhanced Butterfly", "Broken Wing Butterfly"}
+    account = account_of(first)
+    assert len(account.holdings) == 6  # three legs each
+
+    second = run_replay(ReplayConfig(tmp_path / "data", parameters, live_mode=True, store=store,
+                                     account=account, resume_at=datetime(2021, 5, 14, 11, 0)))
+    algo = second.algorithm
+    logs = "\n".join(algo.logs)
+    assert "[TRADES] restored 2 open trade(s)" in logs
+    assert "Enhanced Butterfly x" in logs and "held; its exit rules apply again" in logs
+    assert "closed outside the algorithm" not in logs and "POSITION NEEDS A HUMAN" not in logs
+    fly = [t for t in algo.desk.trading.book.trades if t.strategy == "Enhanced Butterfly"]
+    assert len(fly) == 1 and fly[0].state is TradeState.CLOSED
+    assert fly[0].exit_reason.startswith("0DTE time exit")
+    exits = [f for f in second.broker.fills if f.tag == "Enhanced Butterfly exit"]
+    assert len({f.symbol for f in exits}) == 3
+    assert all(datetime(2021, 5, 14, 15, 0) <= f.time <= datetime(2021, 5, 14, 15, 5) for f in exits)
+    assert second.broker.fills[0].time > datetime(2021, 5, 14, 11, 0)  # nothing before the restart replays
+    bwb = [t for t in algo.desk.trading.book.trades if t.strategy == "Broken Wing Butterfly"]
+    assert len(bwb) == 1 and bwb[0].state is TradeState.OPEN  # its rules hold it, as in an unbroken run

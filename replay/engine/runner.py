@@ -62,6 +62,47 @@ class ReplayConfig:
     algorithm: Path = MAIN_PY
     start: date | None = None
     end: date | None = None
+    live_mode: bool = False
+    store: Path | None = None  # the object store's folder (default: ``out/storage``, else a temporary one)
+    account: BrokerageAccount | None = None  # what the brokerage reports at a (live) start
+    resume_at: datetime | None = None  # a restart: the run starts at this minute (its date is the start date)
+    stop_at: datetime | None = None  # the run is stopped after this minute's step, as a user stops a live run
+
+
+@dataclasses.dataclass(frozen=True)
+class BrokerageAccount:
+    """Cash and holdings a brokerage reports when an algorithm starts: a stopped run's end state.
+
+    LEAN's ``Engine/Setup/BrokerageSetupHandler.cs`` calls ``initialize`` first, then sets the cash from
+    ``GetCashBalance`` and, for each of ``GetAccountHoldings``, adds the security when the algorithm did
+    not request it and sets its holdings (average price, quantity). Open orders are not carried: a run is
+    stopped where none are working (:func:`account_of` refuses otherwise)."""
+
+    cash: float
+    holdings: tuple[tuple[Any, float, float], ...]  # (symbol, quantity, average price)
+
+
+def account_of(run: ReplayRun) -> BrokerageAccount:
+    """The account a brokerage would report after ``run`` stopped (its cash and non-zero holdings)."""
+    algorithm = run.algorithm
+    working = run.broker.get_open_orders()
+    if working:
+        raise ReplayInputError(f"{len(working)} order(s) still working when the run stopped: cannot carry them")
+    held = tuple((s.symbol, float(s.holdings.quantity), float(s.holdings.average_price))
+                 for s in algorithm.portfolio.held.values())
+    return BrokerageAccount(float(algorithm.portfolio.cash), held)
+
+
+def load_account(algorithm: Any, account: BrokerageAccount) -> None:
+    """Set the cash, then add each held security (an option contract as ``add_option_contract`` would)
+    and its holdings, in ``BrokerageSetupHandler``'s order."""
+    algorithm.portfolio.set_cash(account.cash)
+    for symbol, quantity, average_price in account.holdings:
+        security = algorithm.securities.get(symbol)
+        if security is None:
+            security = (algorithm.add_contract(symbol) if symbol.underlying is not None
+                        else algorithm._plain(symbol, symbol.security_type))
+        security.holdings.set_holdings(average_price, quantity)
 
 
 @dataclasses.dataclass
@@ -124,18 +165,21 @@ class Replay:
         cls = load_algorithm_class(config.algorithm)
         algorithm = cls()
         algorithm.parameters = dict(config.parameters)
-        algorithm.live_mode = False
+        algorithm.live_mode = config.live_mode
         self._prepare(algorithm)
         self.algorithm = algorithm
         algorithm.initialize()
-        if config.start is not None:
-            algorithm.set_start_date(config.start)
+        start = config.resume_at.date() if config.resume_at is not None else config.start
+        if start is not None:
+            algorithm.set_start_date(start)
         if config.end is not None:
             algorithm.set_end_date(config.end)
         if algorithm.start_date is None or algorithm.end_date is None:
             raise ReplayInputError(f"{config.algorithm.name} sets no start or end date: give --start and --end")
         if algorithm.end_date < algorithm.start_date:
             raise ReplayInputError(f"end date {algorithm.end_date} is before start date {algorithm.start_date}")
+        if config.account is not None:
+            load_account(algorithm, config.account)
         self.start, self.end = algorithm.start_date, algorithm.end_date
         algorithm.time = datetime.combine(self.start, time())
         self._iv: dict[Any, LeanIvModel] = {}
@@ -160,7 +204,9 @@ class Replay:
                                          "risk-free rate: Greeks of held options are unavailable"))
         else:
             algorithm.risk_free_interest_rate_model = ld.InterestRateModel(rates.at)
-        if self.config.out is not None:
+        if self.config.store is not None:
+            algorithm.use_object_store(self.config.store)
+        elif self.config.out is not None:
             algorithm.use_object_store(self.config.out / "storage")
 
     # --- the loop -------------------------------------------------------------------------------------
@@ -220,7 +266,7 @@ class Replay:
         assert block is not None
         chains = self._chain_rows(block)
         version = self.algorithm.securities.version
-        slot = 0
+        slot = self._first_slot(block)
         while slot < block.n:
             if block.has_any[:, slot].any():
                 block.slot = slot
@@ -229,6 +275,8 @@ class Replay:
                 data = Slice(now, BlockBars(block, slot, quotes=False), BlockBars(block, slot, quotes=True),
                              self._chains_at(block, slot, chains))
                 self._step(data, result)
+                if self.config.stop_at is not None and now >= self.config.stop_at:
+                    self.algorithm.quit(f"stopped at {self.config.stop_at}")
                 result.slices += 1
                 result.contract_quotes += sum(len(c) for c in data.option_chains.values())
                 if self.algorithm.quit_requested:
@@ -240,6 +288,15 @@ class Replay:
                         chains = self._chain_rows(block)
                         slot = block.slot
             slot += 1
+
+    def _first_slot(self, block: DayBlock) -> int:
+        """0, except on a restart's day: a live algorithm restarted at 11:00 sees no earlier bar of the
+        day and none of its earlier scheduled events fire."""
+        resume = self.config.resume_at
+        if resume is None or block.day != resume.date():
+            return 0
+        self._previous = max(self._previous, resume)
+        return next((j for j, end in enumerate(block.ends) if end > resume), block.n)
 
     def _add_subscriptions(self, block: DayBlock, now: datetime) -> DayBlock:
         """Securities added during the day (``add_option_contract`` in ``on_data``, a scheduled event): the
