@@ -58,9 +58,12 @@ def clock() -> FakeClock:
     return FakeClock(ny(FRIDAY, 11))
 
 
+WANTED = ("SPY", "SPX", OPTION, ".SPY251219P480", ".QQQ251219C500")
+
+
 @pytest.fixture
 def cache(clock: FakeClock) -> MarketCache:
-    return MarketCache(clock)
+    return MarketCache(clock, WANTED)
 
 
 def test_quote_snapshot_mid_spread_and_age(cache: MarketCache, clock: FakeClock) -> None:

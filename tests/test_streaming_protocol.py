@@ -54,12 +54,16 @@ def test_rejected_token_ends_with_auth_rejected() -> None:
     assert step.end is EndReason.AUTH_REJECTED
 
 
-def test_error_frames_end_the_session() -> None:
+def test_error_frames_are_reported_not_an_end() -> None:
     handshake = Handshake("t0k3n-value", 0.1)
     step = handshake.on_message({"type": "ERROR", "channel": 0, "error": "TIMEOUT", "message": "timeout reached"})
-    assert step.end is EndReason.SERVER_ERROR and "TIMEOUT" in step.detail
-    step = handshake.on_message({"type": "ERROR", "channel": 0, "error": "UNAUTHORIZED", "message": "x"})
-    assert step.end is EndReason.AUTH_REJECTED
+    assert step.end is None and step.error == "TIMEOUT"
+    assert step.detail == "DXLink ERROR TIMEOUT on channel 0: timeout reached"
+    step = handshake.on_message({"type": "ERROR", "channel": 1, "error": "UNAUTHORIZED", "message": "x"})
+    assert step.end is None and step.error == "UNAUTHORIZED"  # not authorized for an action: informational
+    step = handshake.on_message({"type": "ERROR", "channel": 0, "error": "WEIRD-42", "message": "y"})
+    assert step.error == "UNKNOWN" and "'WEIRD-42'" in step.detail  # log keys stay a fixed set
+    assert handshake.phase is Phase.SETUP_SENT
     step = handshake.on_message({"type": "CHANNEL_CLOSED", "channel": FEED_CHANNEL})
     assert step.end is EndReason.CHANNEL_CLOSED
 
@@ -121,7 +125,9 @@ def test_token_renewal_prefers_quiet_hours_but_never_passes_23_hours() -> None:
 
 
 def test_link_timers_keepalive_and_dead_link() -> None:
-    timers = LinkTimers(opened_at=100.0, keepalive_interval=20.0, dead_link_seconds=60.0, handshake_timeout=10.0)
+    timers = LinkTimers(
+        opened_at=100.0, keepalive_interval=20.0, stale_after=30.0, dead_link_seconds=60.0, handshake_timeout=10.0
+    )
     timers.ready = True
     assert timers.verdict(110.0) is TimerVerdict.NONE
     assert timers.verdict(120.0) is TimerVerdict.KEEPALIVE
@@ -135,7 +141,9 @@ def test_link_timers_keepalive_and_dead_link() -> None:
 
 
 def test_link_timers_handshake_timeout() -> None:
-    timers = LinkTimers(opened_at=0.0, keepalive_interval=20.0, dead_link_seconds=60.0, handshake_timeout=10.0)
+    timers = LinkTimers(
+        opened_at=0.0, keepalive_interval=20.0, stale_after=30.0, dead_link_seconds=60.0, handshake_timeout=10.0
+    )
     timers.last_inbound = 9.0
     assert timers.verdict(10.0) is TimerVerdict.HANDSHAKE_TIMEOUT
     timers.ready = True
