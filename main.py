@@ -110,20 +110,36 @@ class TomKingFramework(QCAlgorithm):
     # --- the stream (live only) --------------------------------------------------------------------
 
     def _start_stream(self) -> None:
-        """tastytrade's DXLink stream in a background thread (it never calls LEAN)."""
-        from streaming import ConfigError, TastytradeWebSocket
+        """tastytrade's DXLink stream in a background thread (it never calls LEAN): the underlying, VIX and
+        VIX9D, the spec's SPY and front /ES and /MES (following LEAN's mapped E-mini through rolls), and
+        the held contracts; the 0DTE move signal watches the underlying, SPY and the E-minis."""
+        from streaming import (DEFAULT_MOVE_SYMBOLS, ConfigError, TastytradeWebSocket, e_mini_streamer_symbols,
+                               live_stream_symbols)
 
-        symbols = [self.cfg.universe.underlying, "VIX", "VIX9D"]
+        universe = self.cfg.universe
+
+        def front_e_minis() -> tuple[str, ...]:
+            mapped = self.future.mapped if self.future is not None else None
+            return e_mini_streamer_symbols(mapped.id.date.date() if mapped is not None else None, self.time.date())
+
+        symbols = live_stream_symbols(universe.underlying, universe.underlying_type == "index", front_e_minis())
         try:
-            self.websocket = TastytradeWebSocket.from_settings(self.cfg.streaming, symbols)
+            self.websocket = TastytradeWebSocket.from_settings(
+                self.cfg.streaming, symbols, move_symbols=(symbols[0], *DEFAULT_MOVE_SYMBOLS))
         except ConfigError as exc:  # LEAN's own live feed still runs; the stream is unavailable
             self.error(f"[WebSocket] not started: {exc}")
             return
         self.websocket.connect()
-        self.log(f"[WebSocket] streaming started for {', '.join(symbols)}")
+        self.log(f"[WebSocket] streaming started for {', '.join(symbols[:3])}")
+        self.log(f"[WebSocket] and for the 0DTE move signal: {', '.join(symbols[3:])} (held contracts follow the book)")
+
+        def stream_tick() -> None:
+            self.websocket.follow_front_futures(front_e_minis())  # LEAN's mapped E-mini rolled: so does the stream
+            self._stream_tick()
+
         # between minute bars, a 0DTE move signal from the stream can trigger the entry check
         self.schedule.on(self.date_rules.every_day(self.underlying_symbol), self.time_rules.every(timedelta(seconds=20)),
-                         self._stream_tick)
+                         stream_tick)
 
     def _stream_tick(self) -> None:
         self._apply(self._drain_stream())
@@ -177,7 +193,8 @@ class TomKingFramework(QCAlgorithm):
             rate=self._reading(lambda: self.risk_free_interest_rate_model.get_interest_rate(self.time)),
             dividend_yield=self._reading(lambda: self.dividend_yield_model.get_dividend_yield(self.time)),
             call_volume=calls, put_volume=puts, future_contract=self._front_contract(),
-            stream_connected=bool(self.websocket.is_connected) if self.websocket is not None else None)
+            # a stale stream (silent past the keepalive timeout agreed in SETUP) counts as down
+            stream_connected=self.websocket.status().is_connected if self.websocket is not None else None)
 
     @staticmethod
     def _reading(read: Any) -> Reading:
