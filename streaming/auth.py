@@ -9,11 +9,12 @@ Why each piece:
 - Error messages carry the HTTP status and the API's error code, never response bodies, so credentials
   echoed by a server cannot reach a log.
 - Transient vs permanent: only a verdict on the credentials themselves is final. RFC 6749 section 5.2
-  defines it: the token endpoint answers ``invalid_grant`` (the refresh token is invalid, expired or
-  revoked) or ``invalid_client`` / ``unauthorized_client`` (the client secret or the client is not
-  accepted). tastytrade's ``quote_streamer.customer_not_found_error`` is final too: the account cannot
-  have a quote token at all. Everything else (401/403 without such a code, 429, 5xx, network errors,
-  a reply we cannot read) can be a blip: the stream backs off and tries again with a fresh token.
+  defines it: a 4xx reply from the token endpoint with ``invalid_grant`` (the refresh token is
+  invalid, expired or revoked) or ``invalid_client`` / ``unauthorized_client`` (the client secret or
+  the client is not accepted). tastytrade's ``quote_streamer.customer_not_found_error`` is final too:
+  the account cannot have a quote token at all. Everything else (401/403 without such a code, 429,
+  5xx, network errors, a reply we cannot read) can be a blip: the stream backs off and tries again
+  with a fresh token.
 """
 from __future__ import annotations
 
@@ -177,7 +178,7 @@ class TastytradeAuth:
                 return self._quote_token(payload)
             self._access_token = None
             error = _describe("GET /api-quote-tokens", status, payload)
-            if _error_code(payload) in PERMANENT_ERROR_CODES:
+            if _is_verdict(status, payload):
                 raise AuthRejectedError(error)
             raise TokenUnavailableError(error)
 
@@ -198,7 +199,7 @@ class TastytradeAuth:
         if self._config.client_id:
             body["client_id"] = self._config.client_id
         status, payload = self._call("POST", "/oauth/token", body=body)
-        if status != 200 and _error_code(payload) in PERMANENT_ERROR_CODES:
+        if _is_verdict(status, payload):
             raise AuthRejectedError(_describe("POST /oauth/token", status, payload))
         reply = payload if isinstance(payload, dict) else {}
         token = reply.get("access_token")
@@ -266,6 +267,11 @@ def check_ws_url(url: str, name: str) -> None:
 
 def _number(value: object, *, default: float) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+def _is_verdict(status: int, payload: object) -> bool:
+    """A client-error reply (4xx) whose error code says the credentials themselves are not accepted."""
+    return 400 <= status < 500 and _error_code(payload) in PERMANENT_ERROR_CODES
 
 
 def _describe(what: str, status: int, payload: object) -> str:
