@@ -107,3 +107,28 @@ def test_a_failed_stream_raises_the_stream_trigger_and_an_alert(live_algo: ld.QC
     ld.step(live_algo, bar_slice(live_algo, _at(10, 3), spx=3700.0))
     assert live_algo.desk.manual_mode.state is AutomationState.REDUCE_ONLY
     assert any(line.startswith("[ALERT]") and "Live stream down" in line for line in live_algo.logs)
+
+
+def test_the_0dte_move_signal_fires_on_the_e_mini_against_the_double() -> None:
+    from streaming import ZeroDteMove
+    from streaming.timing import NEW_YORK, day_id
+    from tests.dxlink_server import DxLinkServerDouble, quote
+    from tests.test_streaming_client import FAST, FridayClock, ScriptedTokens, Signals
+
+    friday = datetime(2025, 12, 19, 11, 30, tzinfo=NEW_YORK)
+    symbols = live_stream_symbols("SPX", True, e_mini_streamer_symbols(date(2026, 3, 20), friday.date()))
+    with DxLinkServerDouble() as server:
+        stream = TastytradeWebSocket(None, symbols, token_source=ScriptedTokens(server.url, ["good-token"]),
+                                     settings=FAST, clock=FridayClock(friday))
+        stream.connect()
+        try:
+            connection = server.connection(0)
+            assert connection.wait_subscribed([(kind, s) for s in symbols for kind in ("Quote", "Trade", "Summary")])
+            today = day_id(friday.date())
+            connection.send_events("Summary", [{"eventSymbol": "/ESH26:XCME", "dayId": today, "dayOpenPrice": 6800.0}])
+            connection.send_events("Quote", [quote("/ESH26:XCME", 6839.75, 6840.25)])  # +0.59 %
+            move = Signals(stream).wait_for(lambda s: isinstance(s, ZeroDteMove))
+        finally:
+            stream.close()
+    assert isinstance(move, ZeroDteMove) and move.symbol == "/ESH26:XCME"
+    assert move.move_pct == pytest.approx(0.588, abs=0.001)
