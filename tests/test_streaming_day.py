@@ -28,24 +28,20 @@ from streaming import ConnectionChanged, ConnectionState, StreamSettings, Tastyt
 from streaming.auth import HttpRequest, HttpResponse
 from streaming.protocol import Batch
 from tests.dxlink_server import DxLinkConnection, DxLinkServerDouble, quote
+from tests.test_streaming_client import FAST
 
 DAY_SECONDS = 75.0
 SYMBOLS = ("SPY", "SPX", "/ESH26:XCME")
 PAIRS = [(kind, s) for s in SYMBOLS for kind in ("Quote", "Trade", "Summary")]
-SETTINGS = StreamSettings(
-    poll_interval_seconds=0.02,
-    keepalive_interval_seconds=0.1,
-    keepalive_timeout_seconds=0.4,
-    dead_link_seconds=1.0,
-    handshake_timeout_seconds=2.0,
-    connect_timeout_seconds=2.0,
-    close_timeout_seconds=0.2,
-    backoff_initial_seconds=0.05,
-    backoff_max_seconds=0.5,
-    stable_session_seconds=1.0,
-    error_limit=5,
-    error_window_seconds=10.0,
-)
+SETTINGS = StreamSettings(**{
+    **FAST.__dict__,
+    "keepalive_timeout_seconds": 0.4,
+    "dead_link_seconds": 1.0,
+    "backoff_initial_seconds": 0.05,
+    "backoff_max_seconds": 0.5,
+    "stable_session_seconds": 1.0,
+    "error_window_seconds": 10.0,
+})
 C, S, R, G = ConnectionState.CONNECTED, ConnectionState.STALE, ConnectionState.RECONNECTING, ConnectionState.CONNECTING
 
 

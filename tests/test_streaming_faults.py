@@ -10,9 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
-
-import pytest
+from collections.abc import Callable
 
 from streaming import (
     ConnectionChanged,
@@ -25,23 +23,17 @@ from streaming import (
 )
 from streaming.auth import HttpRequest, HttpResponse
 from tests.dxlink_server import DxLinkServerDouble, quote
-from tests.test_streaming_client import FAST, Signals, start, subscribed, wait_until
+from tests.test_streaming_client import (  # noqa: F401 - server and streams are the client tests' fixtures
+    FAST,
+    Signals,
+    server,
+    start,
+    streams,
+    subscribed,
+    wait_until,
+)
 
 QUIET = StreamSettings(**{**FAST.__dict__, "keepalive_timeout_seconds": 0.3, "dead_link_seconds": 1.2})
-
-
-@pytest.fixture
-def server() -> Iterator[DxLinkServerDouble]:
-    with DxLinkServerDouble() as double:
-        yield double
-
-
-@pytest.fixture
-def streams() -> Iterator[list[TastytradeWebSocket]]:
-    opened: list[TastytradeWebSocket] = []
-    yield opened
-    for stream in opened:
-        stream.close()
 
 
 def states(signals: list[Signal]) -> list[ConnectionState]:
