@@ -222,8 +222,10 @@ def test_without_event_type_a_shifted_layout_drops_the_frame() -> None:
     assert decoder.decode(["Quote", ["SPY", 1.0, 1.1, 0, "SPX", 2.0, 2.1, 0, "QQQ", 3.0, 3.1, 0]]) == []
     assert problems[-1][0] == "misaligned-Quote" and dropped == [4]
     assert decoder.decode(["Quote", [0, 1.0, 1.1, "SPY", 2.0, 2.1]]) == []  # first slot wrong, last right
+    problems.clear()
     (batch,) = decoder.decode(["Quote", ["SPY", 1.0, 1.1, "SPX", 2.0, 2.1]])
     assert batch.symbols == ["SPY", "SPX"] and batch.columns[1] == [1.1, 2.1]
+    assert problems == [] and dropped == [4, 2]  # a clean frame reports nothing and drops nothing
 
 
 def test_without_event_type_a_bad_symbol_inside_drops_that_record_only() -> None:
