@@ -441,7 +441,7 @@ class _Session:
             self._send(outgoing)
         self._authorized = self._authorized or step.authorized
         if step.log:
-            self._client.problem(f"control-{step.log[:30]}", step.log)
+            self._client.problem(step.log_key, step.log)
         if step.error is not None:
             return self._on_error(step.error, step.detail, now)
         if step.end is not None:

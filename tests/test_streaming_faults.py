@@ -251,3 +251,21 @@ def test_secrets_are_redacted_before_anything_is_cut(server: DxLinkServerDouble,
     assert "DXLink ERROR UNKNOWN" in joined and "***" in joined
     assert token[:12] not in joined  # not even the beginning of it
     assert all(len(s.message) <= 400 for s in Signals(stream).seen if isinstance(s, LogLine))
+
+
+def test_distinct_garbage_shares_one_report_key(server: DxLinkServerDouble, streams: list[TastytradeWebSocket]) -> None:
+    """Server-chosen text never becomes a rate-limiter key, so a stream of odd messages neither floods
+    the log nor grows the limiter's memory."""
+    stream, _ = start(server, streams, settings=StreamSettings(**{**FAST.__dict__, "error_limit": 100}))
+    connection = subscribed(server, 0)
+    for n in range(50):
+        connection.send_json({"type": f"ODD-{n}", "channel": 0})
+        connection.send_json({"type": "AUTH_STATE", "channel": 0, "state": f"S{n}"})
+        connection.send_json({"type": "ERROR", "channel": 0, "error": f"CODE-{n}", "message": "?"})
+    connection.send_events("Quote", [quote("SPY", 1.0, 1.1)])
+    assert wait_until(lambda: stream.get_real_time_quote("SPY") is not None)
+    lines = [s.message for s in Signals(stream).pull() if isinstance(s, LogLine)]
+    assert sum("unexpected DXLink message type" in line for line in lines) == 1
+    assert sum("unknown AUTH_STATE" in line for line in lines) == 1
+    assert sum("DXLink ERROR UNKNOWN" in line for line in lines) == 1
+    assert len(stream._signals._last_logged) <= 4
