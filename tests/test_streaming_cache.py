@@ -1,6 +1,7 @@
 """Latest-value cache, the 0DTE move and Greeks limit monitors, and the signal queue."""
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date, datetime
 
@@ -298,3 +299,78 @@ def test_signal_lines_are_redacted_then_clipped(clock: FakeClock) -> None:
     assert line.message == "x" * 280 + "***" + "y" * 16 + "…" and len(line.message) == 300
     assert change.reason == "z" * 290 + "***"
     assert "SSSS" not in line.message + change.reason
+
+
+# ----- what the mutation run of cache.py left alive ------------------------------------------------------
+def test_snapshots_are_immutable_slotted_values(cache: MarketCache, clock: FakeClock) -> None:
+    """They cross from the stream's cache to the algorithm thread: frozen, so no one changes them under
+    a reader; slotted, so thousands of them per bar cost no dictionaries."""
+    now = clock.monotonic()
+    cache.apply(quote_batch("SPY", 1.0, 1.1), now)
+    cache.apply(Batch("Trade", ["SPY"], ([1.0], [1.0], [1.0])), now)
+    cache.apply(greeks_batch(OPTION, 0.5, 0.01), now)
+    cache.apply(summary_batch("SPY", 1.0, FRIDAY), now)
+    monitor = GreeksLimitMonitor(cache, delta_limit=50.0, gamma_limit=10.0)
+    values = [cache.quote("SPY"), cache.trade("SPY"), cache.greeks(OPTION), cache.summary("SPY"), monitor.portfolio()]
+    for value in values:
+        assert value is not None
+        with pytest.raises(AttributeError):
+            object.__getattribute__(value, "__dict__")
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, dataclasses.fields(value)[0].name, "X")
+
+
+def test_latest_price_takes_the_fresher_of_mid_and_last(cache: MarketCache, clock: FakeClock) -> None:
+    cache.apply(quote_batch("SPX", 5911.0, 5913.0), clock.monotonic())
+    clock.advance(1.0)
+    cache.apply(Batch("Trade", ["SPX"], ([5920.0], [1.0], [1e12])), clock.monotonic())  # a huge day volume
+    assert cache.latest_price("SPX") == 5920.0  # the trade is fresher
+    clock.advance(1.0)
+    cache.apply(quote_batch("SPX", 5921.0, 5923.0), clock.monotonic())
+    assert cache.latest_price("SPX") == 5922.0  # now the quote is (the volume is not a time)
+    clock.advance(1.0)
+    cache.apply(Batch("Trade", ["SPX"], ([math.nan], [1.0], [1.0])), clock.monotonic())
+    assert cache.latest_price("SPX") == 5922.0  # a fresher trade without a price does not hide the mid
+
+
+def test_the_move_rule_accepts_any_positive_open(cache: MarketCache, clock: FakeClock) -> None:
+    monitor = ZeroDteMoveMonitor(cache, threshold_pct=0.5, watch=("SPY",))
+    monitor.watch_symbols(["SPY"])
+    cache.apply(summary_batch("SPY", 0.8, FRIDAY), clock.monotonic())
+    cache.apply(quote_batch("SPY", 0.81, 0.81), clock.monotonic())
+    move = monitor.measure("SPY", clock.time(), datetime.now())
+    assert move is not None and move.move_pct == pytest.approx(1.25)
+    cache.apply(summary_batch("SPY", 0.0, FRIDAY), clock.monotonic())
+    assert monitor.measure("SPY", clock.time(), datetime.now()) is None
+
+
+def test_relevance_is_about_the_watched_symbols() -> None:
+    cache = MarketCache(FakeClock(ny(FRIDAY, 11)), ["SPY", "QQQ"])
+    moves = ZeroDteMoveMonitor(cache, threshold_pct=0.5, watch=("SPY",))
+    assert not moves.relevant(["SPY"])  # nothing watched yet
+    moves.watch_symbols(["SPY", "QQQ"])
+    assert moves.relevant(["QQQ", "SPY"]) and not moves.relevant(["QQQ"])
+    greeks = GreeksLimitMonitor(cache, delta_limit=1.0, gamma_limit=1.0)
+    assert not greeks.relevant([OPTION])
+    greeks.set_positions({OPTION: 100})
+    assert greeks.relevant([OPTION]) and not greeks.relevant(["SPY"])
+
+
+def test_book_greeks_sum_every_greek_and_skip_what_is_not_finite(cache: MarketCache, clock: FakeClock) -> None:
+    monitor = GreeksLimitMonitor(cache, delta_limit=50.0, gamma_limit=10.0)
+    put, qqq = ".SPY251219P480", ".QQQ251219C500"
+    monitor.set_positions({OPTION: 100, put: -100, qqq: 100})
+    # row: price, volatility, delta, gamma, theta, rho, vega
+    cache.apply(Batch("Greeks", [OPTION], ([1.0], [0.2], [0.5], [0.04], [-0.2], [0.1], [0.3])), clock.monotonic())
+    cache.apply(Batch("Greeks", [put], ([1.0], [0.2], [-0.3], [0.02], [math.nan], [0.1], [math.nan])), clock.monotonic())
+    book = monitor.portfolio()
+    assert book.delta == pytest.approx(100 * 0.5 + 100 * 0.3)
+    assert book.gamma == pytest.approx(100 * 0.04 - 100 * 0.02)
+    assert book.theta == pytest.approx(100 * -0.2)  # the put's NaN theta adds nothing
+    assert book.vega == pytest.approx(100 * 0.3)  # nor its NaN vega
+    assert book.positions_without_greeks == (qqq,)
+    cache.apply(Batch("Greeks", [OPTION], ([1.0], [0.2], [math.nan], [0.04], [-0.2], [0.1], [0.3])), clock.monotonic())
+    cache.apply(Batch("Greeks", [put], ([1.0], [0.2], [-0.3], [math.nan], [-0.1], [0.1], [0.2])), clock.monotonic())
+    book = monitor.portfolio()
+    assert book.positions_without_greeks == (OPTION, put, qqq)  # NaN delta or NaN gamma: not measured
+    assert (book.delta, book.gamma, book.theta, book.vega) == (0.0, 0.0, 0.0, 0.0)
