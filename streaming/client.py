@@ -80,7 +80,6 @@ class SessionEnd:
 class _RetryState:
     """Counters of the reconnect loop."""
 
-    attempts: int = 0
     failures: int = 0  # consecutive failed or short sessions: the back-off exponent
     rejections: int = 0  # consecutive DXLink rejections of a token that cannot be renewed
 
@@ -154,7 +153,7 @@ class DxLinkClient:
     def state(self) -> ConnectionState:
         return self._state
 
-    def status(self, seconds_since_market_event: float | None, unrequested_events: int = 0) -> StreamStatus:
+    def status(self, seconds_since_market_event: float | None, unrequested_events: int) -> StreamStatus:
         """A consistent snapshot; a connected link silent past the agreed keepalive timeout reads STALE
         at once, even before the stream thread's next timer check says so."""
         now = self.clock.monotonic()
@@ -207,26 +206,29 @@ class DxLinkClient:
     def on_ready(self, url: str) -> None:
         self._set_state(ConnectionState.CONNECTED, f"streaming from {url}")
 
-    def note_silence(self, stale: bool, silent_seconds: float) -> None:
-        """The session's liveness check: CONNECTED <-> STALE, each change signalled once."""
-        state = self._state
-        if stale and state is ConnectionState.CONNECTED:
+    def mark_stale(self, silent_seconds: float) -> None:
+        """The session saw no DXLink message for longer than the agreed keepalive timeout (signalled once)."""
+        if self._state is ConnectionState.CONNECTED:
             self._set_state(
                 ConnectionState.STALE,
                 f"no frame from the server for {silent_seconds:.1f} s, longer than the "
                 f"{self.settings.keepalive_timeout_seconds:g} s keepalive timeout agreed in SETUP",
             )
-        elif not stale and state is ConnectionState.STALE:
+
+    def mark_fresh(self) -> None:
+        """A DXLink message arrived on a stale link."""
+        if self._state is ConnectionState.STALE:
             self._set_state(ConnectionState.CONNECTED, "frames arriving again")
 
     # ----- the thread ---------------------------------------------------------------------------
     def _run(self) -> None:
         retry = _RetryState()
+        first = True
         while not self._stop.is_set():
-            if retry.attempts:
+            if not first:
                 with self._lock:
                     self._reconnects += 1
-            retry.attempts += 1
+            first = False
             end = self._attempt()
             if self._stop.is_set() or end.reason is EndReason.STOPPED:
                 break
@@ -290,8 +292,7 @@ class DxLinkClient:
                 token.dxlink_url,
                 timeout=settings.connect_timeout_seconds,
                 header=[f"User-Agent: {self._user_agent}"],
-                skip_utf8_validation=True,
-                enable_multithread=True,
+                skip_utf8_validation=True,  # invalid UTF-8 is a malformed frame for json.loads to report, not a drop
             )
         except (websocket.WebSocketException, OSError, ValueError) as exc:
             unresolved = isinstance(exc, (socket.gaierror, websocket.WebSocketAddressException))
@@ -387,16 +388,17 @@ class _Session:
 
     # ----- inbound ------------------------------------------------------------------------------
     def _receive_one(self) -> SessionEnd | None:
+        """One frame. Control frames come back too (the library answers pings), so a server that only
+        pings still lets the timers run; only DXLink messages (text frames) count as the server speaking."""
         try:
             opcode, frame = self._ws.recv_data_frame(True)
         except websocket.WebSocketTimeoutException:
             return None
         now = self._monotonic()
-        self._timers.last_inbound = now
-        self._client.last_inbound = now
-        if self._client.state is ConnectionState.STALE:
-            self._client.note_silence(False, 0.0)
         if opcode == ABNF.OPCODE_TEXT:
+            self._timers.last_inbound = now
+            self._client.last_inbound = now
+            self._client.mark_fresh()
             return self._on_text(frame.data, now)
         if opcode == ABNF.OPCODE_CLOSE:
             return self._on_close(frame.data)
@@ -498,7 +500,7 @@ class _Session:
         if self._ready_at is None:
             return None
         if timers.is_stale(now):
-            self._client.note_silence(True, timers.silence(now))
+            self._client.mark_stale(timers.silence(now))
         if self._client.book.version != self._flushed_version:
             self._flush_subscriptions()
         if token_refresh_due(now - self._token.fetched_at, self._client.clock.time(), self._settings):
@@ -531,7 +533,6 @@ def _release(ws: websocket.WebSocket, *, graceful: bool, timeout: float) -> None
 
 def _describe(exc: BaseException) -> str:
     """What went wrong, whole: the log sink redacts, then clips (never the other way round)."""
-    status = getattr(exc, "status_code", None)
-    if isinstance(exc, websocket.WebSocketBadStatusException) and status is not None:
-        return f"HTTP {status} on the websocket upgrade"
+    if isinstance(exc, websocket.WebSocketBadStatusException):
+        return f"HTTP {exc.status_code} on the websocket upgrade"
     return f"{type(exc).__name__}: {exc}"

@@ -211,6 +211,7 @@ class DxLinkConnection:
         self.silent = threading.Event()
         self.closed = threading.Event()
         self.close_sent = False
+        self.client_close: bytes | None = None  # the payload of the client's close frame, if it sent one
         self.last_client_frame = time.monotonic()
         self._early: deque[dict[str, Any]] = deque()
         self._changed = threading.Condition()
@@ -255,6 +256,10 @@ class DxLinkConnection:
             self.peer.send_close(code, reason)
         except PeerClosed:
             pass
+
+    def send_frame(self, opcode: int, payload: bytes) -> None:
+        """Any websocket frame (binary, ping, text that is not UTF-8...)."""
+        self.peer.send_frame(opcode, payload)
 
     def drop(self) -> None:
         """Abrupt TCP failure: no close frame."""
@@ -309,6 +314,7 @@ class DxLinkConnection:
     def _next_message(self) -> dict[str, Any] | None:
         opcode, payload = self.peer.recv_message()
         if opcode == OP_CLOSE:
+            self.client_close = payload
             if not self.close_sent:
                 try:
                     self.peer.send_frame(OP_CLOSE, payload[:2])
