@@ -136,7 +136,7 @@ class DxLinkClient:
             self._thread = threading.Thread(target=self._run, name="dxlink-stream", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout_seconds: float = 2.0) -> None:
+    def stop(self, timeout_seconds: float) -> None:
         """Asks the thread to close the connection and waits up to ``timeout_seconds`` for it."""
         self._stop.set()
         thread = self._thread

@@ -216,6 +216,25 @@ def test_a_delayed_feed_is_flagged(server: DxLinkServerDouble, streams: list[Tas
 
 
 # ----- liveness is about DXLink messages, and keepalives are paced -----------------------------------------
+class FrozenClock:
+    """Monotonic time that never moves (wall time is real)."""
+
+    def monotonic(self) -> float:
+        return 1000.0
+
+    def time(self) -> float:
+        return time.time()
+
+
+def test_the_stream_keeps_time_with_the_clock_it_is_given(
+    server: DxLinkServerDouble, streams: list[TastytradeWebSocket]
+) -> None:
+    start(server, streams, clock=FrozenClock())
+    connection = subscribed(server, 0)
+    time.sleep(0.5)  # five keepalive intervals of real time, none of the stream's own
+    assert connection.messages_of("KEEPALIVE") == []
+
+
 def test_a_server_that_only_pings_is_stale_then_dead(server: DxLinkServerDouble, streams: list[TastytradeWebSocket]) -> None:
     stream, _ = start(server, streams)
     connection = subscribed(server, 0)
@@ -225,9 +244,9 @@ def test_a_server_that_only_pings_is_stale_then_dead(server: DxLinkServerDouble,
     def ping() -> None:
         while not stop.is_set() and not connection.closed.is_set():
             connection.send_frame(OP_PING, b"")
-            time.sleep(0.03)
+            time.sleep(0.005)
 
-    pinger = threading.Thread(target=ping, daemon=True)
+    pinger = threading.Thread(target=ping, daemon=True)  # faster than the client's 0.02 s socket timeout
     pinger.start()
     try:
         subscribed(server, 1)  # pings do not keep a silent DXLink session alive
