@@ -26,7 +26,7 @@ from core.settings import Settings, load_settings
 from desk import Desk
 from desk.interface import (
     Action, Alert, BarSnapshot, CancelAllOrders, CancelOrder, Log, OrderUpdate, Plot, SaveRecord, SendOrder,
-    SetStatistic)
+    SetStatistic, command_field)
 from desk.interface import OrderStatus as DeskOrderStatus
 from risk.alerts import WebhookAlerter
 
@@ -110,22 +110,36 @@ class TomKingFramework(QCAlgorithm):
     # --- the stream (live only) --------------------------------------------------------------------
 
     def _start_stream(self) -> None:
-        """tastytrade's DXLink stream in a background thread (it never calls LEAN)."""
-        from streaming import ConfigError, TastytradeWebSocket
+        """tastytrade's DXLink stream in a background thread (it never calls LEAN): the underlying, VIX and
+        VIX9D, the spec's SPY and front /ES and /MES (following LEAN's mapped E-mini through rolls), and
+        the held contracts; the 0DTE move signal watches the underlying, SPY and the E-minis."""
+        from streaming import DEFAULT_MOVE_SYMBOLS, ConfigError, TastytradeWebSocket, live_stream_symbols
 
-        symbols = [self.cfg.universe.underlying, "VIX", "VIX9D"]
+        universe = self.cfg.universe
+        symbols = live_stream_symbols(universe.underlying, universe.underlying_type == "index", self._front_e_minis())
         try:
-            self.websocket = TastytradeWebSocket.from_settings(self.cfg.streaming, symbols)
+            self.websocket = TastytradeWebSocket.from_settings(
+                self.cfg.streaming, symbols, move_symbols=(symbols[0], *DEFAULT_MOVE_SYMBOLS))
         except ConfigError as exc:  # LEAN's own live feed still runs; the stream is unavailable
             self.error(f"[WebSocket] not started: {exc}")
             return
         self.websocket.connect()
-        self.log(f"[WebSocket] streaming started for {', '.join(symbols)}")
+        self.log(f"[WebSocket] streaming started for {', '.join(symbols[:3])}; for the 0DTE move signal "
+                 f"{', '.join(symbols[3:])}; held contracts follow the book")
         # between minute bars, a 0DTE move signal from the stream can trigger the entry check
         self.schedule.on(self.date_rules.every_day(self.underlying_symbol), self.time_rules.every(timedelta(seconds=20)),
                          self._stream_tick)
 
+    def _front_e_minis(self) -> tuple[str, ...]:
+        """/ES and /MES streamer symbols of LEAN's mapped front E-mini (a calendar rule until one is mapped)."""
+        from streaming import e_mini_streamer_symbols
+
+        mapped = self.future.mapped if self.future is not None else None
+        return e_mini_streamer_symbols(mapped.id.date.date() if mapped is not None else None, self.time.date())
+
     def _stream_tick(self) -> None:
+        if self.websocket is not None:
+            self.websocket.follow_front_futures(self._front_e_minis())  # LEAN's E-mini rolled: so does the stream
         self._apply(self._drain_stream())
 
     def _drain_stream(self) -> list[Action]:
@@ -177,7 +191,8 @@ class TomKingFramework(QCAlgorithm):
             rate=self._reading(lambda: self.risk_free_interest_rate_model.get_interest_rate(self.time)),
             dividend_yield=self._reading(lambda: self.dividend_yield_model.get_dividend_yield(self.time)),
             call_volume=calls, put_volume=puts, future_contract=self._front_contract(),
-            stream_connected=bool(self.websocket.is_connected) if self.websocket is not None else None)
+            # a stale stream (silent past the keepalive timeout agreed in SETUP) counts as down
+            stream_connected=self.websocket.status().is_connected if self.websocket is not None else None)
 
     @staticmethod
     def _reading(read: Any) -> Reading:
@@ -334,12 +349,9 @@ class TomKingFramework(QCAlgorithm):
             if intent.limit_price is None:
                 return [self.market_order(symbols[0], quantity, tag=intent.strategy).order_id]
             return [self.limit_order(symbols[0], quantity, intent.limit_price, tag=intent.strategy).order_id]
-        if intent.limit_price is None:
-            tickets = self.combo_market_order([Leg.create(s, leg.quantity) for s, leg in zip(symbols, intent.legs)],
-                                              intent.units, tag=intent.strategy)
-        else:
-            tickets = self.combo_limit_order([Leg.create(s, leg.quantity) for s, leg in zip(symbols, intent.legs)],
-                                             intent.units, intent.limit_price, tag=intent.strategy)
+        legs = [Leg.create(s, leg.quantity) for s, leg in zip(symbols, intent.legs)]
+        tickets = (self.combo_market_order(legs, intent.units, tag=intent.strategy) if intent.limit_price is None
+                   else self.combo_limit_order(legs, intent.units, intent.limit_price, tag=intent.strategy))
         return [ticket.order_id for ticket in tickets]
 
     def _holdings_by_key(self) -> dict[str, float]:
@@ -387,8 +399,8 @@ class TomKingFramework(QCAlgorithm):
 
     def on_command(self, data: Any) -> bool | None:
         """Live commands (``lean live command``): resume, manual, status."""
-        command = _command_field(data, "command")
-        fields = {key: _command_field(data, key) for key in ("reason", "token")}
+        command = command_field(data, "command")
+        fields = {key: command_field(data, key) for key in ("reason", "token")}
         ok, actions = self.desk.on_command(command, fields, self.time)
         self._apply(actions)
         if command == "status" and self.webhook is not None:
@@ -425,19 +437,3 @@ def _quote_row(contract: Any, read_lean_iv: bool) -> tuple[float, float, float, 
 def _listed(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
-
-def _command_field(data: Any, key: str) -> str | None:
-    """Read one field of a LEAN command payload (a dynamic object, a dict or a JSON string)."""
-    if isinstance(data, str):
-        try:
-            data = json.loads(data)
-        except ValueError:
-            return None
-    if isinstance(data, dict):
-        value = data.get(key)
-    else:
-        try:
-            value = getattr(data, key)
-        except builtins.Exception:  # noqa: BLE001 - LEAN's dynamic object raises on a missing member
-            value = None
-    return None if value is None else str(value)

@@ -1,32 +1,45 @@
-"""Parse throughput of DXLink COMPACT FEED_DATA frames into the latest-value cache.
+"""Parse throughput of DXLink COMPACT FEED_DATA frames into the latest-value cache, and memory bounds.
 
-    python -m benchmarks.stream_parse_bench [--frames 2000] [--events-per-frame 100]
+    python -m benchmarks.stream_parse_bench [--frames 2000] [--events-per-frame 100] [--no-memory]
 
-Measures, on one core (the process pins itself to one CPU where the OS allows it):
-  1. frame text -> json.loads -> FeedDecoder -> MarketCache (what the stream thread does per frame),
-  2. decoded FEED_DATA -> FeedDecoder -> MarketCache with our FEED_SETUP layout,
-  3. the same with the tastytrade SDK's 12-field Quote layout,
-and, when the ``tastytrade`` package is importable, the SDK's own parser ``Quote.from_stream`` on the
-same decoded values as the reference (reported at ~180,000 quote events/s), printing the ratio.
-Every 10th event is an index quote with "NaN" sizes; the run checks that no event is dropped.
-Target: 500,000 quote events/s on one core.
+Throughput, on one core (the process pins itself to one CPU where the OS allows it), always from the
+frame *text* (``json.loads`` included), the way the stream thread sees it:
+  1. ours, our FEED_SETUP layout (6 fields with eventType): frame text -> FeedDecoder -> MarketCache;
+  2. ours on the tastytrade SDK's 12-field Quote layout (no eventType);
+  3. when the ``tastytrade`` package is importable, the SDK's own path on the *same* frame texts as 2:
+     ``json.loads`` and ``DXLinkStreamer._map_message`` (its COMPACT parser ``Quote.from_stream`` and the
+     hand-off into its per-type memory stream; what a consumer later does with the events is not
+     counted on either side). Its ratio to 2 is printed.
+Every 10th event is an index quote with "NaN" sizes; each run checks that no event is dropped.
+Target: 1,000,000 quote events/s on the full path (frame text -> cache).
+
+Memory (tracemalloc, MiB held afterwards):
+  4. a server sending 1,000,000 events for symbols nobody subscribed: held by the cache, against the
+     same events when every symbol is wanted (what the cache held before it filtered);
+  5. the command-line viewer's output backlog with 1,000,000 events waiting for a stalled stdout:
+     the bounded ``EventBacklog`` against an unbounded queue.
 """
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import math
 import os
 import time
+import tracemalloc
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
+from streaming.__main__ import EventBacklog
 from streaming.cache import MarketCache
-from streaming.protocol import FEED_EVENT_FIELDS, FeedDecoder
+from streaming.protocol import FEED_EVENT_FIELDS, Batch, FeedDecoder
 from streaming.timing import SystemClock
 
-TARGET_EVENTS_PER_SECOND = 500_000
+TARGET_EVENTS_PER_SECOND = 1_000_000
+SYMBOL_COUNT = 500
 SDK_QUOTE_FIELDS = [  # tastytrade 13.x Quote model order (FEED_SETUP without eventType)
     "eventSymbol", "eventTime", "sequence", "timeNanoPart", "bidTime", "bidExchangeCode",
     "askTime", "askExchangeCode", "bidPrice", "askPrice", "bidSize", "askSize",
@@ -48,15 +61,19 @@ def quote_values(fields: list[str], index: int, symbol_count: int) -> list[Any]:
     return [named[name] for name in fields]
 
 
-def build_frames(fields: list[str], frames: int, per_frame: int, symbol_count: int = 500) -> list[list[Any]]:
-    """FEED_DATA ``data`` arrays: ["Quote", [flat values of per_frame events]]."""
-    built = []
+def frame_texts(fields: list[str], frames: int, per_frame: int) -> list[bytes]:
+    """FEED_DATA frames as the server sends them: ``{"type":"FEED_DATA","channel":1,"data":["Quote",[...]]}``."""
+    texts = []
     for f in range(frames):
         values: list[Any] = []
         for k in range(per_frame):
-            values.extend(quote_values(fields, f * per_frame + k, symbol_count))
-        built.append(["Quote", values])
-    return built
+            values.extend(quote_values(fields, f * per_frame + k, SYMBOL_COUNT))
+        texts.append(json.dumps({"type": "FEED_DATA", "channel": 1, "data": ["Quote", values]}).encode())
+    return texts
+
+
+def all_symbols() -> list[str]:
+    return [f"{prefix}{n}" for prefix in ("SYM", "IDX") for n in range(SYMBOL_COUNT)]
 
 
 def best_rate(run: Callable[[], int], repeats: int = 3) -> tuple[float, int]:
@@ -71,9 +88,11 @@ def best_rate(run: Callable[[], int], repeats: int = 3) -> tuple[float, int]:
     return best, events
 
 
-def ours_from_text(texts: list[bytes], fields: list[str]) -> tuple[Callable[[], int], MarketCache]:
-    cache = MarketCache(SystemClock())
-    decoder = FeedDecoder(lambda key, message: None)
+def ours(texts: list[bytes], fields: list[str]) -> tuple[Callable[[], int], MarketCache]:
+    """What the stream thread does per frame: parse, decode by the FEED_CONFIG layout, store."""
+    cache = MarketCache(SystemClock(), all_symbols())
+    problems: list[str] = []
+    decoder = FeedDecoder(lambda key, message: problems.append(message))
     decoder.configure({"Quote": fields})
     clock = time.monotonic
 
@@ -86,25 +105,6 @@ def ours_from_text(texts: list[bytes], fields: list[str]) -> tuple[Callable[[], 
                 for batch in decoder.decode(message["data"]):
                     cache.apply(batch, now)
                     count += len(batch)
-        return count
-
-    return run, cache
-
-
-def ours_from_data(frames: list[list[Any]], fields: list[str]) -> tuple[Callable[[], int], MarketCache]:
-    cache = MarketCache(SystemClock())
-    problems: list[str] = []
-    decoder = FeedDecoder(lambda key, message: problems.append(message))
-    decoder.configure({"Quote": fields})
-    clock = time.monotonic
-
-    def run() -> int:
-        count = 0
-        for data in frames:
-            now = clock()
-            for batch in decoder.decode(data):
-                cache.apply(batch, now)
-                count += len(batch)
         assert not problems, problems[:3]
         return count
 
@@ -119,17 +119,6 @@ def optional_import(module: str, name: str) -> Any:
         return None
 
 
-def sdk_parser(frames: list[list[Any]]) -> Callable[[], int] | None:
-    quote_model = optional_import("tastytrade.dxfeed", "Quote")
-    if quote_model is None:
-        return None
-
-    def run() -> int:
-        return sum(len(quote_model.from_stream(data[1])) for data in frames)
-
-    return run
-
-
 def sdk_fields() -> list[str]:
     """The SDK's Quote field order when installed (it decides what its parser expects)."""
     quote_model = optional_import("tastytrade.dxfeed", "Quote")
@@ -137,6 +126,46 @@ def sdk_fields() -> list[str]:
     if quote_model is None or to_camel is None:
         return SDK_QUOTE_FIELDS
     return [to_camel(name) for name in quote_model.model_fields]
+
+
+def sdk(texts: list[bytes]) -> tuple[Callable[[], int], Callable[[], None]] | None:
+    """The SDK streamer's per-frame work on the same texts: json.loads, then its ``_map_message``
+    (``Quote.from_stream`` and ``send_nowait`` into the Quote memory stream); returns (run, drain)."""
+    streamer_class = optional_import("tastytrade.streamer", "DXLinkStreamer")
+    memory_stream = optional_import("anyio", "create_memory_object_stream")
+    if streamer_class is None or memory_stream is None:
+        return None
+    streamer = object.__new__(streamer_class)  # no session, no socket: only the parsing state it needs
+    send, receive = memory_stream(math.inf)
+    streamer._channels_reversed = {1: "Quote"}
+    streamer._send = {"Quote": send}
+
+    def run() -> int:
+        for text in texts:
+            message = json.loads(text)
+            if message["type"] == "FEED_DATA":
+                streamer._map_message(message["data"], message["channel"])
+        return int(receive.statistics().current_buffer_used)
+
+    def drain() -> None:
+        while receive.statistics().current_buffer_used:
+            receive.receive_nowait()
+
+    return run, drain
+
+
+def sdk_rate(texts: list[bytes]) -> tuple[float, int] | None:
+    pair = sdk(texts)
+    if pair is None:
+        return None
+    run, drain = pair
+    best, events = 0.0, 0
+    for _ in range(3):
+        began = time.perf_counter()
+        events = run()
+        best = max(best, events / (time.perf_counter() - began))
+        drain()
+    return best, events
 
 
 def pin_to_one_core() -> str:
@@ -147,47 +176,103 @@ def pin_to_one_core() -> str:
     return "not pinned (no sched_setaffinity)"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.stream_parse_bench")
-    parser.add_argument("--frames", type=int, default=2000)
-    parser.add_argument("--events-per-frame", type=int, default=100)
-    args = parser.parse_args(argv)
-    total = args.frames * args.events_per_frame
-    print(f"DXLink Quote parse benchmark: {args.frames} frames x {args.events_per_frame} events, {pin_to_one_core()}")
-
-    ours_fields = FEED_EVENT_FIELDS["Quote"]
-    ours_frames = build_frames(ours_fields, args.frames, args.events_per_frame)
-    texts = [json.dumps({"type": "FEED_DATA", "channel": 1, "data": d}).encode() for d in ours_frames]
-    sdk_layout = sdk_fields()
-    sdk_frames = build_frames(sdk_layout, args.frames, args.events_per_frame)
-
+def throughput(frames: int, per_frame: int) -> float:
+    total = frames * per_frame
+    print(f"DXLink Quote parse benchmark: {frames} frames x {per_frame} events, {pin_to_one_core()}")
+    our_fields, their_fields = FEED_EVENT_FIELDS["Quote"], sdk_fields()
+    shared = frame_texts(their_fields, frames, per_frame)
     results: dict[str, float] = {}
-    for label, (run, cache) in (
-        ("frame text -> cache (json.loads included)", ours_from_text(texts, ours_fields)),
-        ("decoded data -> cache, our 6-field layout", ours_from_data(ours_frames, ours_fields)),
-        ("decoded data -> cache, SDK 12-field layout", ours_from_data(sdk_frames, sdk_layout)),
+    for label, texts, fields in (
+        ("frame text -> cache, our 6-field layout", frame_texts(our_fields, frames, per_frame), our_fields),
+        ("frame text -> cache, SDK 12-field layout", shared, their_fields),
     ):
+        run, cache = ours(texts, fields)
         rate, events = best_rate(run)
         assert events == total, f"{label}: {events} of {total} events decoded"
         index = cache.quote("IDX0")
         assert index is not None and math.isnan(index.bid_size), "NaN-size event lost"
         results[label] = rate
         print(f"  ours  {label:<45} {rate:>12,.0f} events/s   (0 of {total:,} dropped)")
-
-    sdk = sdk_parser(sdk_frames[: max(1, len(sdk_frames) // 4)])
-    if sdk is None:
-        print("  tastytrade SDK not installed: reference skipped (pip install tastytrade to compare)")
+    measured = sdk_rate(shared)
+    if measured is None:
+        print("  tastytrade SDK not importable: reference skipped (pip install tastytrade to compare)")
     else:
-        rate, events = best_rate(sdk)
-        expected = max(1, len(sdk_frames) // 4) * args.events_per_frame
-        print(f"  SDK   {'Quote.from_stream, decoded data':<45} {rate:>12,.0f} events/s   "
-              f"({expected - events:,} of {expected:,} dropped)")
-        same_layout = results["decoded data -> cache, SDK 12-field layout"]
-        print(f"  ratio ours/SDK, same layout, decoded data: {same_layout / rate:.1f}x")
-        print(f"  ratio ours/SDK, ours including json.loads: {results['frame text -> cache (json.loads included)'] / rate:.1f}x")
-    full_path = results["frame text -> cache (json.loads included)"]
+        rate, events = measured
+        print(f"  SDK   {'same frame texts -> _map_message':<45} {rate:>12,.0f} events/s   "
+              f"({total - events:,} of {total:,} dropped)")
+        print(f"  ratio ours/SDK on the same frames: {results['frame text -> cache, SDK 12-field layout'] / rate:.1f}x")
+    full_path = min(results.values())
     verdict = "meets" if full_path >= TARGET_EVENTS_PER_SECOND else "MISSES"
-    print(f"  target {TARGET_EVENTS_PER_SECOND:,} events/s including json.loads: {verdict}")
+    print(f"  target {TARGET_EVENTS_PER_SECOND:,} events/s from frame text: {verdict} (slowest layout {full_path:,.0f})")
+    return full_path
+
+
+def held_mib(build: Callable[[], object]) -> float:
+    """MiB still allocated after ``build()`` ran, while its result is alive."""
+    gc.collect()
+    tracemalloc.start()
+    kept = build()
+    held = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    del kept
+    return held / 2**20
+
+
+def decoded(events: int, per_frame: int, symbol: Callable[[int], str]) -> list[Batch]:
+    """Fresh batches, as the decoder makes them from frames of ``per_frame`` events each."""
+    decoder = FeedDecoder(lambda key, message: None)
+    decoder.configure({"Quote": ["eventSymbol", "bidPrice", "askPrice", "bidSize", "askSize"]})
+    batches = []
+    for start in range(0, events, per_frame):
+        values: list[Any] = []
+        for n in range(start, start + per_frame):
+            values.extend((symbol(n), 1.0, 1.01, 100.0, 100.0))
+        batches.extend(decoder.decode(["Quote", values]))
+    return batches
+
+
+def memory(events: int = 1_000_000, per_frame: int = 100) -> None:
+    print(f"Memory held after {events:,} events (tracemalloc):")
+
+    def unrequested(wanted: bool) -> Callable[[], object]:
+        def build() -> object:
+            cache = MarketCache(SystemClock(), ["SPY"])
+            if wanted:
+                cache.retain(f"JUNK{n}" for n in range(events))
+            for batch in decoded(events, per_frame, lambda n: f"JUNK{n}"):
+                cache.apply(batch, 0.0)
+            return cache
+
+        return build
+
+    bounded = held_mib(unrequested(False))
+    unbounded = held_mib(unrequested(True))
+    print(f"  cache, {events:,} unrequested symbols: {bounded:8.1f} MiB   (all wanted, as before the filter: "
+          f"{unbounded:.1f} MiB)")
+
+    def backlog(bounded_queue: bool) -> Callable[[], object]:
+        def build() -> object:
+            queue: Any = EventBacklog(100_000) if bounded_queue else deque()
+            put = queue.put if bounded_queue else queue.append
+            for batch in decoded(events, per_frame, lambda n: f"SYM{n % SYMBOL_COUNT}"):
+                put([batch])
+            return queue
+
+        return build
+
+    print(f"  viewer backlog, stdout stalled: {held_mib(backlog(True)):8.1f} MiB   (--max-backlog 100,000; "
+          f"unbounded queue: {held_mib(backlog(False)):.1f} MiB)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.stream_parse_bench")
+    parser.add_argument("--frames", type=int, default=2000)
+    parser.add_argument("--events-per-frame", type=int, default=100)
+    parser.add_argument("--no-memory", action="store_true", help="skip the memory measurements")
+    args = parser.parse_args(argv)
+    throughput(args.frames, args.events_per_frame)
+    if not args.no_memory:
+        memory()
     return 0
 
 

@@ -177,9 +177,26 @@ class StreamingSettings:
         "stream-delta-warning", 50.0, "Real-time |delta| warning, share-equivalents", positive)
     gamma_warning: float = param(
         "stream-gamma-warning", 10.0, "Real-time |gamma| warning, share-equivalents per $1", positive)
+    max_quote_age_seconds: float = param(
+        "stream-max-quote-age-seconds", 60.0,
+        "A streamed quote (or price for the 0DTE signal) older than this is not used", positive)
+    error_limit: int = param(
+        "stream-error-limit", 5, "DXLink ERROR frames tolerated within the window; one more reconnects", positive)
+    error_window_seconds: float = param(
+        "stream-error-window-seconds", 60.0, "Window for counting DXLink ERROR frames, seconds", positive)
+    keepalive_timeout_seconds: float = param(
+        "stream-keepalive-timeout-seconds", 30.0,
+        "SETUP keepaliveTimeout: the server must send within this; longer silence marks the stream stale",
+        positive)
+    dead_link_seconds: float = param(
+        "stream-dead-link-seconds", 60.0, "Silence after which the stream reconnects, seconds", positive)
 
     def cross_check(self) -> list[str]:
-        return _window_problems("stream-0dte-start/end", self.signal_start, self.signal_end)
+        problems = _window_problems("stream-0dte-start/end", self.signal_start, self.signal_end)
+        if self.keepalive_timeout_seconds > self.dead_link_seconds:
+            problems.append(f"stream-keepalive-timeout-seconds {self.keepalive_timeout_seconds:g} must not exceed "
+                            f"stream-dead-link-seconds {self.dead_link_seconds:g}")
+        return problems
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import json
 import re
 from datetime import date, datetime, time
-from typing import Protocol
+from typing import Any, Protocol
 
 from core.market import BookPosition, ChainColumns, Reading, SeriesBar
 from core.orders import OrderIntent
@@ -218,3 +219,21 @@ def friday_history_key(live: bool) -> str:
 def trade_book_key(live: bool) -> str:
     """The open trades with their exit rules (saved on every change, restored by a live restart)."""
     return f"tom-king/{'live' if live else 'backtest'}/trade-book.json"
+
+
+def command_field(data: Any, key: str) -> str | None:
+    """One field of a LEAN live command's payload, as text (None when absent): LEAN hands ``on_command``
+    a dynamic object, a dict or a JSON string depending on how the command was sent."""
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return None
+    if isinstance(data, dict):
+        value = data.get(key)
+    else:
+        try:
+            value = getattr(data, key)
+        except Exception:  # noqa: BLE001 - LEAN's dynamic object raises on a missing member
+            value = None
+    return None if value is None else str(value)

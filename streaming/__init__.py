@@ -19,7 +19,14 @@ Nothing here imports LEAN. The modules, from the algorithm's side down:
 - ``__main__``: the command-line viewer ``python -m streaming`` (a tool; the algorithm never imports it).
 """
 from streaming.auth import QuoteToken, StaticQuoteTokenSource, TastytradeAuth
-from streaming.cache import GreeksSnapshot, QuoteSnapshot, StreamBookGreeks, SummarySnapshot, TradeSnapshot
+from streaming.cache import (
+    DEFAULT_MOVE_SYMBOLS,
+    GreeksSnapshot,
+    QuoteSnapshot,
+    StreamBookGreeks,
+    SummarySnapshot,
+    TradeSnapshot,
+)
 from streaming.config import ConfigError, StreamSettings, TastytradeConfig
 from streaming.signals import (
     ConnectionChanged,
@@ -30,10 +37,11 @@ from streaming.signals import (
     StreamStatus,
     ZeroDteMove,
 )
-from streaming.symbols import occ_to_streamer_symbol
+from streaming.symbols import e_mini_streamer_symbols, live_stream_symbols, occ_to_streamer_symbol
 from streaming.tastytrade_websocket import TastytradeWebSocket
 
 __all__ = [
+    "DEFAULT_MOVE_SYMBOLS",
     "ConfigError",
     "ConnectionChanged",
     "ConnectionState",
@@ -53,5 +61,7 @@ __all__ = [
     "TastytradeWebSocket",
     "TradeSnapshot",
     "ZeroDteMove",
+    "e_mini_streamer_symbols",
+    "live_stream_symbols",
     "occ_to_streamer_symbol",
 ]

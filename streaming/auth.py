@@ -8,6 +8,13 @@ Why each piece:
   with short timeouts (standard library only, as LEAN's image has nothing else guaranteed).
 - Error messages carry the HTTP status and the API's error code, never response bodies, so credentials
   echoed by a server cannot reach a log.
+- Transient vs permanent: only a verdict on the credentials themselves is final. RFC 6749 section 5.2
+  defines it: a 4xx reply from the token endpoint with ``invalid_grant`` (the refresh token is
+  invalid, expired or revoked) or ``invalid_client`` / ``unauthorized_client`` (the client secret or
+  the client is not accepted). tastytrade's ``quote_streamer.customer_not_found_error`` is final too:
+  the account cannot have a quote token at all. Everything else (401/403 without such a code, 429,
+  5xx, network errors, a reply we cannot read) can be a blip: the stream backs off and tries again
+  with a fresh token.
 """
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ import json
 import re
 import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -64,11 +72,18 @@ class TokenError(Exception):
 
 
 class AuthRejectedError(TokenError):
-    """tastytrade or DXLink refused the credentials or the token: refresh once, then give up."""
+    """Permanent: tastytrade declared the refresh token or client secret invalid (no retry helps)."""
 
 
 class TokenUnavailableError(TokenError):
-    """Network trouble, 5xx, 429 or an unexpected reply: back off and try again."""
+    """Transient: network trouble, 401/403 without a final error code, 429, 5xx or an unexpected reply."""
+
+
+# OAuth2 error codes that are a verdict on the credentials (RFC 6749 section 5.2), and tastytrade's
+# code for an account that can never get a quote token.
+PERMANENT_ERROR_CODES = frozenset(
+    {"invalid_grant", "invalid_client", "unauthorized_client", "quote_streamer.customer_not_found_error"}
+)
 
 
 @dataclass(frozen=True)
@@ -93,16 +108,22 @@ class QuoteTokenSource(Protocol):
         """A fresh quote token; raises AuthRejectedError or TokenUnavailableError."""
         ...
 
-    def invalidate(self) -> None:
-        """Forget cached credentials-derived tokens (after DXLink rejected one)."""
+    def invalidate(self) -> bool:
+        """Forget cached tokens (DXLink rejected one); False when the next fetch cannot give another."""
         ...
 
 
 class StaticQuoteTokenSource:
-    """A quote token and URL given directly (command line ``--url/--token``, tests)."""
+    """A quote token and URL given directly (command line ``--url``, tests).
 
-    def __init__(self, dxlink_url: str, token: str, *, level: str = "api", clock: Clock | None = None) -> None:
-        _check_ws_url(dxlink_url)
+    The URL is checked here, once: a fixed URL that cannot work never will, so the caller says so at
+    once instead of retrying. ``url_name`` is how the caller calls it in that message (``--url``).
+    """
+
+    def __init__(
+        self, dxlink_url: str, token: str, *, level: str = "api", clock: Clock | None = None, url_name: str = "url"
+    ) -> None:
+        check_ws_url(dxlink_url, url_name)
         self._url = dxlink_url
         self._token = token
         self._level = level
@@ -111,8 +132,9 @@ class StaticQuoteTokenSource:
     def fetch(self) -> QuoteToken:
         return QuoteToken(self._token, self._url, self._level, self._clock.monotonic())
 
-    def invalidate(self) -> None:
-        """Nothing to refresh: a rejected static token is rejected again, which ends the stream."""
+    def invalidate(self) -> bool:
+        """Nothing to refresh: the same token comes back, so repeated rejections end the stream."""
+        return False
 
     def __repr__(self) -> str:
         return f"StaticQuoteTokenSource(url={self._url!r})"
@@ -141,21 +163,29 @@ class TastytradeAuth:
         return f"TastytradeAuth(environment={self._config.environment!r})"
 
     def fetch(self) -> QuoteToken:
-        """``GET /api-quote-tokens`` with a valid access token (one retry with a new one on HTTP 401)."""
+        """``GET /api-quote-tokens`` with a valid access token (once more with a new one on HTTP 401).
+
+        Raises AuthRejectedError only for a final verdict on the credentials (see the module
+        docstring); any other failure is a TokenUnavailableError and the access token is dropped, so
+        the next attempt starts from the refresh token.
+        """
         with self._lock:
             status, payload = self._get_quote_token(self._access())
             if status == 401:
                 self._access_token = None
                 status, payload = self._get_quote_token(self._access())
-            if status in (401, 403, 404):
-                raise AuthRejectedError(_describe("GET /api-quote-tokens", status, payload))
-            if status != 200:
-                raise TokenUnavailableError(_describe("GET /api-quote-tokens", status, payload))
-            return self._quote_token(payload)
+            if status == 200:
+                return self._quote_token(payload)
+            self._access_token = None
+            error = _describe("GET /api-quote-tokens", status, payload)
+            if _is_verdict(status, payload):
+                raise AuthRejectedError(error)
+            raise TokenUnavailableError(error)
 
-    def invalidate(self) -> None:
+    def invalidate(self) -> bool:
         with self._lock:
             self._access_token = None
+        return True
 
     def _access(self) -> str:
         now = self._clock.monotonic()
@@ -169,7 +199,7 @@ class TastytradeAuth:
         if self._config.client_id:
             body["client_id"] = self._config.client_id
         status, payload = self._call("POST", "/oauth/token", body=body)
-        if status in (400, 401, 403):
+        if _is_verdict(status, payload):
             raise AuthRejectedError(_describe("POST /oauth/token", status, payload))
         reply = payload if isinstance(payload, dict) else {}
         token = reply.get("access_token")
@@ -192,7 +222,7 @@ class TastytradeAuth:
             raise TokenUnavailableError("GET /api-quote-tokens: reply without token or dxlink-url")
         self._on_secret(token)
         try:
-            _check_ws_url(url)
+            check_ws_url(url, "dxlink-url")
         except ValueError as exc:
             raise TokenUnavailableError(f"GET /api-quote-tokens: {exc}") from None
         level = data.get("level") if isinstance(data, dict) else None
@@ -222,13 +252,26 @@ class TastytradeAuth:
         return response.status, payload
 
 
-def _check_ws_url(url: str) -> None:
-    if not url.startswith(("wss://", "ws://")):
-        raise ValueError("dxlink-url is not a ws:// or wss:// URL")
+def check_ws_url(url: str, name: str) -> None:
+    """Raises ValueError naming ``name`` unless ``url`` is a ws:// or wss:// URL with a host and a valid port."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port  # raises ValueError for a port that is not a number in 0..65535
+    except ValueError:
+        raise ValueError(f"{name} is not a valid URL") from None
+    if parts.scheme not in ("ws", "wss"):
+        raise ValueError(f"{name} must start with ws:// or wss://")
+    if not parts.hostname or port == 0:
+        raise ValueError(f"{name} has no host or a port of 0")
 
 
 def _number(value: object, *, default: float) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+def _is_verdict(status: int, payload: object) -> bool:
+    """A client-error reply (4xx) whose error code says the credentials themselves are not accepted."""
+    return 400 <= status < 500 and _error_code(payload) in PERMANENT_ERROR_CODES
 
 
 def _describe(what: str, status: int, payload: object) -> str:

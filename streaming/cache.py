@@ -6,6 +6,12 @@ values. Internally each event is a plain tuple: building a frozen dataclass per 
 cost more than parsing it, so snapshots are built on read, where non-finite values ("Infinity") are
 also turned into NaN.
 
+Why the cache keeps only wanted symbols: its size must be bounded by the subscription, not by what a
+server chooses to send. Events for symbols nobody asked for are counted and dropped, and a symbol
+that is no longer wanted (unsubscribed, position closed) leaves the cache at once, so a reader never
+gets a quote the stream stopped updating. One set comparison per batch (``issuperset``, in C) keeps
+the check off the per-event path.
+
 The checks (the 0DTE move and the Greeks limits) read the cache, its raw Greeks rows included, which is
 why they live beside it. Both emit a signal when a value *crosses* its threshold and re-arm when it
 comes back inside, so a price hovering beyond 0.5 % produces one signal, not one per quote. Each also
@@ -80,9 +86,9 @@ class SummarySnapshot:
 
 
 class MarketCache:
-    """Latest Quote/Trade/Greeks/Summary per streamer symbol, plus the time of the last event."""
+    """Latest Quote/Trade/Greeks/Summary per wanted streamer symbol, plus the time of the last event."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, wanted: Iterable[str] = ()) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self._stores: dict[str, dict[str, tuple[float, ...]]] = {
@@ -91,17 +97,50 @@ class MarketCache:
             "Greeks": {},
             "Summary": {},
         }
+        self._wanted: frozenset[str] = frozenset(wanted)
         self._last_event_at: float | None = None
+        self.unrequested_events = 0  # events dropped because nobody subscribed their symbol
 
-    def apply(self, batch: Batch, received_at: float) -> None:
-        """Stores every event of the batch; later events of a symbol overwrite earlier ones."""
-        store = self._stores.get(batch.event_type)
-        if store is None:
-            return
-        rows = zip(batch.symbols, zip(*batch.columns, repeat(received_at)))
+    def retain(self, symbols: Iterable[str]) -> int:
+        """Keeps only ``symbols`` from now on: others are forgotten at once and ignored when they arrive.
+
+        Returns how many cached rows were dropped.
+        """
+        wanted = frozenset(symbols)
+        dropped = 0
         with self._lock:
-            store.update(rows)
-            self._last_event_at = received_at
+            self._wanted = wanted
+            for store in self._stores.values():
+                gone = [symbol for symbol in store if symbol not in wanted]
+                for symbol in gone:
+                    del store[symbol]
+                dropped += len(gone)
+        return dropped
+
+    def apply(self, batch: Batch, received_at: float) -> int:
+        """Stores the batch's events of wanted symbols (a later event of a symbol overwrites an earlier
+        one) and returns how many events were for unrequested symbols, which are counted, not stored."""
+        store = self._stores[batch.event_type]
+        symbols = batch.symbols
+        rows = zip(*batch.columns, repeat(received_at))
+        with self._lock:
+            wanted = self._wanted
+            if wanted.issuperset(symbols):
+                store.update(zip(symbols, rows))
+                kept = len(symbols)
+            else:
+                pairs = [(symbol, row) for symbol, row in zip(symbols, rows) if symbol in wanted]
+                store.update(pairs)
+                kept = len(pairs)
+                self.unrequested_events += len(symbols) - kept
+            if kept:
+                self._last_event_at = received_at
+        return len(symbols) - kept
+
+    def size(self) -> int:
+        """Rows held across the four event types (at most four per wanted symbol)."""
+        with self._lock:
+            return sum(len(store) for store in self._stores.values())
 
     def seconds_since_last_event(self) -> float | None:
         last = self._last_event_at
@@ -111,12 +150,16 @@ class MarketCache:
         with self._lock:
             return list(self._stores[event_type])
 
-    def quote(self, symbol: str) -> QuoteSnapshot | None:
+    def quote(self, symbol: str, max_age_seconds: float = math.inf) -> QuoteSnapshot | None:
+        """The latest quote, or None when there is none or it is older than ``max_age_seconds``."""
         row = self._row("Quote", symbol)
         if row is None:
             return None
         bid, ask, bid_size, ask_size, received = (finite_or_nan(v) for v in row)
-        return QuoteSnapshot(symbol, bid, ask, bid_size, ask_size, (bid + ask) / 2, ask - bid, self._age(received))
+        age = self._age(received)
+        if age > max_age_seconds:
+            return None
+        return QuoteSnapshot(symbol, bid, ask, bid_size, ask_size, (bid + ask) / 2, ask - bid, age)
 
     def trade(self, symbol: str) -> TradeSnapshot | None:
         row = self._row("Trade", symbol)
@@ -146,11 +189,15 @@ class MarketCache:
             self._age(received),
         )
 
-    def latest_price(self, symbol: str) -> float:
-        """The fresher of quote mid and last trade (indexes often only trade); NaN when unknown."""
+    def latest_price(self, symbol: str, max_age_seconds: float = math.inf) -> float:
+        """The fresher of quote mid and last trade (indexes often only trade); NaN when unknown or
+        when both are older than ``max_age_seconds``."""
+        oldest = self._clock.monotonic() - max_age_seconds
         with self._lock:
             quote = self._stores["Quote"].get(symbol)
             trade = self._stores["Trade"].get(symbol)
+        quote = quote if quote is not None and quote[-1] >= oldest else None
+        trade = trade if trade is not None and trade[-1] >= oldest else None
         mid, mid_at = (finite_or_nan((quote[0] + quote[1]) / 2), quote[-1]) if quote else (NAN, -math.inf)
         last, last_at = (finite_or_nan(trade[0]), trade[-1]) if trade else (NAN, -math.inf)
         if math.isnan(mid) or (not math.isnan(last) and last_at > mid_at):
@@ -187,10 +234,12 @@ class ZeroDteMoveMonitor:
         threshold_pct: float,
         watch: Sequence[str],
         window: tuple[time, time] = ZERO_DTE_WINDOW,
+        max_price_age_seconds: float = math.inf,
     ) -> None:
         self._cache = cache
         self._threshold = threshold_pct
         self._window = window
+        self._max_age = max_price_age_seconds
         self._roots = frozenset(w.strip().upper() for w in watch)
         self._watched: frozenset[str] = frozenset()
         self._beyond: dict[str, date] = {}  # symbol -> New York day on which it was signalled
@@ -234,7 +283,7 @@ class ZeroDteMoveMonitor:
             return None
         if summary.day_id is not None and summary.day_id != day_id(now_ny.date()):
             return None
-        price = self._cache.latest_price(symbol)
+        price = self._cache.latest_price(symbol, self._max_age)  # a stale price must not fake a move
         if math.isnan(price):
             return None
         move_pct = (price - summary.day_open) / summary.day_open * 100.0

@@ -1,10 +1,19 @@
 """The DXLink connection thread.
 
 One daemon thread owns the socket and does all I/O: fetch a fresh quote token, open the URL it names,
-run the strict handshake, decode FEED_DATA, send keepalives and subscription changes, watch for a dead
-link, and reconnect with back-off. Reads use a short socket timeout (``poll_interval_seconds``) so the
-same thread also runs the timers; nothing else ever touches the socket, so no send lock is needed and
-the algorithm thread never blocks on the network.
+run the strict handshake, decode FEED_DATA, send keepalives and subscription changes, watch the link's
+liveness, and reconnect with back-off. Reads use a short socket timeout (``poll_interval_seconds``) so
+the same thread also runs the timers; nothing else ever touches the socket, so no send lock is needed
+and the algorithm thread never blocks on the network.
+
+Failure policy (why): a trading day brings blips that must not stop the feed, and a few causes that no
+retry can fix. Token-endpoint trouble, network errors, close frames, dead links and DXLink rejecting a
+token (``AUTH_STATE UNAUTHORIZED``) are all retried with jittered back-off and a fresh token; only a
+verdict on the credentials themselves (``AuthRejectedError``) ends the stream as ``FAILED``. ERROR
+frames are informational per the dxLink spec ("Receiving an error message does not require any action
+and is for informational purposes only"): they are logged and counted, and only a burst beyond
+``error_limit`` within ``error_window_seconds`` reconnects. Silence longer than the keepalive timeout
+our SETUP declared makes the link ``STALE`` at once; ``dead_link_seconds`` of silence reconnects.
 
 What leaves the thread: decoded batches through ``on_feed`` (the façade stores them in the cache) and
 signals in the ``SignalQueue``. It never calls the algorithm.
@@ -13,6 +22,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import struct
 import threading
 from collections.abc import Callable
@@ -29,6 +39,7 @@ from streaming.protocol import (
     FEED_EVENT_FIELDS,
     Batch,
     EndReason,
+    ErrorBudget,
     FeedDecoder,
     Handshake,
     Pair,
@@ -51,6 +62,8 @@ _ABRUPT_ENDS = {
     EndReason.MESSAGE_TOO_BIG,
     EndReason.SERVICE_RESTART,
 }
+_LIVE_STATES = (ConnectionState.CONNECTED, ConnectionState.STALE)
+_DETAIL_CHARS = 200  # of an end's detail in a connection line, leaving room for what follows it
 
 
 @dataclass(frozen=True)
@@ -67,9 +80,8 @@ class SessionEnd:
 class _RetryState:
     """Counters of the reconnect loop."""
 
-    attempts: int = 0
     failures: int = 0  # consecutive failed or short sessions: the back-off exponent
-    rejections: int = 0  # consecutive token rejections: two end the stream
+    rejections: int = 0  # consecutive DXLink rejections of a token that cannot be renewed
 
 
 class DxLinkClient:
@@ -105,7 +117,11 @@ class DxLinkClient:
         self._connected_since: datetime | None = None
         self._reconnects = 0
         self._last_error: str | None = None
+        self._last_end: EndReason | None = None
+        self._failures_in_a_row = 0
         self._delayed = False
+        self.error_frames = 0
+        self.dropped_records = 0
         self.last_inbound: float | None = None
 
     def __repr__(self) -> str:
@@ -120,7 +136,7 @@ class DxLinkClient:
             self._thread = threading.Thread(target=self._run, name="dxlink-stream", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout_seconds: float = 2.0) -> None:
+    def stop(self, timeout_seconds: float) -> None:
         """Asks the thread to close the connection and waits up to ``timeout_seconds`` for it."""
         self._stop.set()
         thread = self._thread
@@ -137,27 +153,49 @@ class DxLinkClient:
     def state(self) -> ConnectionState:
         return self._state
 
-    def status(self, seconds_since_market_event: float | None) -> StreamStatus:
+    def status(self, seconds_since_market_event: float | None, unrequested_events: int) -> StreamStatus:
+        """A consistent snapshot; a connected link silent past the agreed keepalive timeout reads STALE
+        at once, even before the stream thread's next timer check says so."""
         now = self.clock.monotonic()
         last_inbound = self.last_inbound
+        silent = None if last_inbound is None else max(now - last_inbound, 0.0)
+        stale_after = self.settings.keepalive_timeout_seconds
         with self._lock:
             state, since, reconnects = self._state, self._connected_since, self._reconnects
             last_error, delayed = self._last_error, self._delayed
+            last_end, failures = self._last_end, self._failures_in_a_row
+        if state is ConnectionState.CONNECTED and silent is not None and silent > stale_after:
+            state = ConnectionState.STALE
         return StreamStatus(
             state=state,
             connected_since=since,
-            seconds_since_inbound=None if last_inbound is None else max(now - last_inbound, 0.0),
+            seconds_since_inbound=silent,
             seconds_since_market_event=seconds_since_market_event,
             reconnect_count=reconnects,
             last_error=last_error,
             delayed_feed=delayed,
             subscriptions=len(self.book.snapshot()[1]),
+            stale_after_seconds=stale_after,
+            error_frames=self.error_frames,
+            unrequested_events=unrequested_events,
+            dropped_records=self.dropped_records,
+            last_end=None if last_end is None else last_end.value,
+            failures_in_a_row=failures,
         )
 
     # ----- used by the session ----------------------------------------------------------------
     def problem(self, key: str, message: str) -> None:
         """Malformed input or unexpected messages: a rate-limited warning, never an exception."""
         self.signals.log("warning", message, key=key)
+
+    def count_dropped(self, records: int) -> None:
+        """Malformed FEED_DATA records the decoder dropped (the rest of their frame was kept)."""
+        self.dropped_records += records
+
+    def error_frame(self, code: str, detail: str) -> None:
+        """An ERROR frame: counted and logged (redacted, clipped, at most once a minute per code)."""
+        self.error_frames += 1
+        self.signals.log("warning", detail, key=f"dxlink-error-{code}")
 
     def deliver(self, batches: list[Batch], received_at: float) -> None:
         try:
@@ -168,14 +206,29 @@ class DxLinkClient:
     def on_ready(self, url: str) -> None:
         self._set_state(ConnectionState.CONNECTED, f"streaming from {url}")
 
+    def mark_stale(self, silent_seconds: float) -> None:
+        """The session saw no DXLink message for longer than the agreed keepalive timeout (signalled once)."""
+        if self._state is ConnectionState.CONNECTED:
+            self._set_state(
+                ConnectionState.STALE,
+                f"no frame from the server for {silent_seconds:.1f} s, longer than the "
+                f"{self.settings.keepalive_timeout_seconds:g} s keepalive timeout agreed in SETUP",
+            )
+
+    def mark_fresh(self) -> None:
+        """A DXLink message arrived on a stale link."""
+        if self._state is ConnectionState.STALE:
+            self._set_state(ConnectionState.CONNECTED, "frames arriving again")
+
     # ----- the thread ---------------------------------------------------------------------------
     def _run(self) -> None:
         retry = _RetryState()
+        first = True
         while not self._stop.is_set():
-            if retry.attempts:
+            if not first:
                 with self._lock:
                     self._reconnects += 1
-            retry.attempts += 1
+            first = False
             end = self._attempt()
             if self._stop.is_set() or end.reason is EndReason.STOPPED:
                 break
@@ -183,21 +236,27 @@ class DxLinkClient:
             if delay is None:
                 self._fail(end)
                 return
-            self._record_end(end)
-            self._set_state(ConnectionState.RECONNECTING, f"{end.detail}; reconnecting in {delay:.2f} s")
+            self._record_end(end, retry.failures)
+            detail = self._redactor.clip(end.detail, _DETAIL_CHARS)
+            self._set_state(ConnectionState.RECONNECTING, f"{detail}; reconnecting in {delay:.2f} s")
             self._stop.wait(delay)
         self._set_state(ConnectionState.CLOSED, "closed by the algorithm")
 
     def _next_delay(self, end: SessionEnd, retry: _RetryState) -> float | None:
-        """Seconds before the next attempt, or None to stop for good (token rejected twice in a row)."""
+        """Seconds before the next attempt, or None to stop for good.
+
+        Stops only when the credentials were declared invalid, or when DXLink rejected twice in a row
+        a token that cannot be renewed (a fixed ``--token``); every other end backs off and retries.
+        """
+        if end.reason is EndReason.AUTH_FAILED:
+            return None
         if end.authorized:
             retry.rejections = 0
         if end.reason is EndReason.AUTH_REJECTED:
-            retry.rejections += 1
+            renewable = self._token_source.invalidate()
+            retry.rejections = 0 if renewable else retry.rejections + 1
             if retry.rejections >= 2:
                 return None
-            self._token_source.invalidate()
-            return 0.0
         if end.reason is EndReason.TOKEN_REFRESH:
             return 0.0
         if end.ready_seconds >= self.settings.stable_session_seconds:
@@ -215,7 +274,7 @@ class DxLinkClient:
             try:
                 token = self._token_source.fetch()
             except AuthRejectedError as exc:
-                return SessionEnd(EndReason.AUTH_REJECTED, str(exc))
+                return SessionEnd(EndReason.AUTH_FAILED, str(exc))
             except TokenUnavailableError as exc:
                 return SessionEnd(EndReason.TOKEN_UNAVAILABLE, f"no quote token: {exc}")
             self._redactor.add(token.token)
@@ -233,11 +292,12 @@ class DxLinkClient:
                 token.dxlink_url,
                 timeout=settings.connect_timeout_seconds,
                 header=[f"User-Agent: {self._user_agent}"],
-                skip_utf8_validation=True,
-                enable_multithread=True,
+                skip_utf8_validation=True,  # invalid UTF-8 is a malformed frame for json.loads to report, not a drop
             )
         except (websocket.WebSocketException, OSError, ValueError) as exc:
-            return SessionEnd(EndReason.CONNECT_FAILED, f"cannot open {token.dxlink_url}: {_describe(exc)}")
+            unresolved = isinstance(exc, (socket.gaierror, websocket.WebSocketAddressException))
+            reason = EndReason.HOST_UNRESOLVED if unresolved else EndReason.CONNECT_FAILED
+            return SessionEnd(reason, f"cannot open {token.dxlink_url}: {_describe(exc)}")
         end = SessionEnd(EndReason.INTERNAL_ERROR, "session did not finish")
         try:
             ws.settimeout(settings.poll_interval_seconds)
@@ -252,15 +312,22 @@ class DxLinkClient:
         if token.delayed:
             self.signals.log("warning", f"{token.dxlink_url} is a delayed feed: quotes are ~15 minutes old", key="delayed")
 
-    def _record_end(self, end: SessionEnd) -> None:
-        if end.reason is not EndReason.TOKEN_REFRESH:
-            with self._lock:
-                self._last_error = self._redactor(end.detail)
+    def _record_end(self, end: SessionEnd, failures_in_a_row: int) -> None:
+        with self._lock:
+            self._last_end = end.reason
+            self._failures_in_a_row = failures_in_a_row
+            if end.reason is not EndReason.TOKEN_REFRESH:
+                self._last_error = self._redactor.clip(end.detail)
 
     def _fail(self, end: SessionEnd) -> None:
-        detail = f"{end.detail}; rejected again after a token refresh - stopped, check the tastytrade credentials"
+        if end.reason is EndReason.AUTH_FAILED:
+            why = "tastytrade declared the credentials invalid - stopped, check the refresh token and client secret"
+        else:
+            why = "the fixed quote token was rejected again - stopped, give a valid token"
+        detail = f"{self._redactor.clip(end.detail, _DETAIL_CHARS)}; {why}"
         with self._lock:
-            self._last_error = self._redactor(detail)
+            self._last_error = detail
+            self._last_end = end.reason
         self.signals.log("error", detail)
         self._set_state(ConnectionState.FAILED, detail)
 
@@ -272,8 +339,11 @@ class DxLinkClient:
 
     def _set_state(self, state: ConnectionState, reason: str) -> None:
         with self._lock:
-            self._state = state
-            self._connected_since = self.signals.now() if state is ConnectionState.CONNECTED else None
+            previous, self._state = self._state, state
+            if state not in _LIVE_STATES:
+                self._connected_since = None
+            elif previous not in _LIVE_STATES:
+                self._connected_since = self.signals.now()
         self.signals.connection(state, reason)
 
 
@@ -290,11 +360,13 @@ class _Session:
         self._timers = LinkTimers(
             opened_at=now,
             keepalive_interval=self._settings.keepalive_interval_seconds,
+            stale_after=self._settings.keepalive_timeout_seconds,
             dead_link_seconds=self._settings.dead_link_seconds,
             handshake_timeout=self._settings.handshake_timeout_seconds,
         )
         self._handshake = Handshake(token.token, self._settings.aggregation_period_seconds)
-        self._decoder = FeedDecoder(client.problem, FEED_EVENT_FIELDS)
+        self._decoder = FeedDecoder(client.problem, FEED_EVENT_FIELDS, on_dropped=client.count_dropped)
+        self._errors = ErrorBudget(self._settings.error_limit, self._settings.error_window_seconds)
         self._data_format = "COMPACT"
         self._sent: frozenset[Pair] = frozenset()
         self._flushed_version = -1
@@ -305,7 +377,7 @@ class _Session:
     def run(self) -> SessionEnd:
         settings = self._settings
         try:
-            self._send(setup_message(settings.server_keepalive_timeout_seconds, settings.accept_keepalive_timeout_seconds))
+            self._send(setup_message(settings.keepalive_timeout_seconds, settings.accept_keepalive_timeout_seconds))
             while not self._client.stopping:
                 end = self._receive_one() or self._check_timers()
                 if end is not None:
@@ -316,14 +388,17 @@ class _Session:
 
     # ----- inbound ------------------------------------------------------------------------------
     def _receive_one(self) -> SessionEnd | None:
+        """One frame. Control frames come back too (the library answers pings), so a server that only
+        pings still lets the timers run; only DXLink messages (text frames) count as the server speaking."""
         try:
             opcode, frame = self._ws.recv_data_frame(True)
         except websocket.WebSocketTimeoutException:
             return None
         now = self._monotonic()
-        self._timers.last_inbound = now
-        self._client.last_inbound = now
         if opcode == ABNF.OPCODE_TEXT:
+            self._timers.last_inbound = now
+            self._client.last_inbound = now
+            self._client.mark_fresh()
             return self._on_text(frame.data, now)
         if opcode == ABNF.OPCODE_CLOSE:
             return self._on_close(frame.data)
@@ -350,7 +425,7 @@ class _Session:
         if kind == "FEED_CONFIG":
             self._on_feed_config(message)
             return None
-        return self._on_control(message)
+        return self._on_control(message, now)
 
     def _on_feed_config(self, message: dict[str, object]) -> None:
         if message.get("channel") != FEED_CHANNEL:
@@ -359,16 +434,18 @@ class _Session:
             self._decoder.configure(message["eventFields"])
         data_format = message.get("dataFormat")
         if isinstance(data_format, str) and data_format != self._data_format:
-            self._client.signals.log("info", f"server switched the feed from {self._data_format} to {data_format[:20]}")
+            self._client.signals.log("info", f"server switched the feed from {self._data_format} to {data_format}")
             self._data_format = data_format
 
-    def _on_control(self, message: dict[str, object]) -> SessionEnd | None:
+    def _on_control(self, message: dict[str, object], now: float) -> SessionEnd | None:
         step = self._handshake.on_message(message)
         for outgoing in step.send:
             self._send(outgoing)
         self._authorized = self._authorized or step.authorized
         if step.log:
-            self._client.problem(f"control-{step.log[:30]}", step.log)
+            self._client.problem(step.log_key, step.log)
+        if step.error is not None:
+            return self._on_error(step.error, step.detail, now)
         if step.end is not None:
             return self._end(step.end, step.detail)
         if self._handshake.server_keepalive_timeout is not None:
@@ -380,9 +457,21 @@ class _Session:
             self._client.on_ready(self._token.dxlink_url)
         return None
 
+    def _on_error(self, code: str, detail: str, now: float) -> SessionEnd | None:
+        """ERROR frames are informational: logged and counted; a burst past the limit reconnects."""
+        self._client.error_frame(code, detail)
+        if not self._errors.exceeded(now):
+            return None
+        settings = self._settings
+        return self._end(
+            EndReason.SERVER_ERROR,
+            f"more than {settings.error_limit} DXLink ERROR frames within {settings.error_window_seconds:g} s "
+            f"(last: {detail})",
+        )
+
     def _on_close(self, payload: bytes) -> SessionEnd:
         code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
-        text = payload[2:].decode("utf-8", "replace")[:120] if len(payload) > 2 else ""
+        text = payload[2:].decode("utf-8", "replace") if len(payload) > 2 else ""
         detail = f"server closed the connection (code {code}{': ' + text if text else ''})"
         return self._end(close_reason(code), detail)
 
@@ -396,20 +485,22 @@ class _Session:
         if now < self._next_check:
             return None
         self._next_check = now + self._settings.poll_interval_seconds
-        verdict = self._timers.verdict(now)
+        timers = self._timers
+        verdict = timers.verdict(now)
         if verdict is TimerVerdict.DEAD_LINK:
-            silent = now - self._timers.last_inbound
-            return self._end(EndReason.DEAD_LINK, f"no frame from the server for {silent:.1f} s (dead link)")
+            return self._end(EndReason.DEAD_LINK, f"no frame from the server for {timers.silence(now):.1f} s (dead link)")
         if verdict is TimerVerdict.HANDSHAKE_TIMEOUT:
             return self._end(
                 EndReason.HANDSHAKE_TIMEOUT,
-                f"DXLink handshake not finished after {now - self._timers.opened_at:.1f} s "
+                f"DXLink handshake not finished after {now - timers.opened_at:.1f} s "
                 f"(stuck at {self._handshake.phase.value})",
             )
         if verdict is TimerVerdict.KEEPALIVE:
             self._send(keepalive_message())
         if self._ready_at is None:
             return None
+        if timers.is_stale(now):
+            self._client.mark_stale(timers.silence(now))
         if self._client.book.version != self._flushed_version:
             self._flush_subscriptions()
         if token_refresh_due(now - self._token.fetched_at, self._client.clock.time(), self._settings):
@@ -441,7 +532,7 @@ def _release(ws: websocket.WebSocket, *, graceful: bool, timeout: float) -> None
 
 
 def _describe(exc: BaseException) -> str:
-    status = getattr(exc, "status_code", None)
-    if isinstance(exc, websocket.WebSocketBadStatusException) and status is not None:
-        return f"HTTP {status} on the websocket upgrade"
-    return f"{type(exc).__name__}: {exc}"[:200]
+    """What went wrong, whole: the log sink redacts, then clips (never the other way round)."""
+    if isinstance(exc, websocket.WebSocketBadStatusException):
+        return f"HTTP {exc.status_code} on the websocket upgrade"
+    return f"{type(exc).__name__}: {exc}"

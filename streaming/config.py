@@ -75,6 +75,8 @@ class TastytradeConfig:
 
 
 MASK = "***"
+# Longest text from outside (server messages, close reasons, exception texts) that reaches a log line.
+MAX_TEXT_CHARS = 300
 # Shorter strings are not credentials, and masking them would garble ordinary words.
 _MIN_SECRET_LENGTH = 6
 
@@ -103,20 +105,37 @@ class Redactor:
                 text = text.replace(secret, MASK)
         return text
 
+    def clip(self, text: str, limit: int = MAX_TEXT_CHARS) -> str:
+        """Redacted, then cut to ``limit`` characters.
+
+        Always in this order: cutting first could keep the first characters of a secret that the
+        cut no longer shows whole, and the redactor only recognises whole secrets.
+        """
+        text = self(text)
+        return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
     def __repr__(self) -> str:
         return f"Redactor({len(self._secrets)} secrets)"
 
 
 @dataclass(frozen=True)
 class StreamSettings:
-    """Timings of the DXLink link, all in seconds. Defaults follow the reference notes.
+    """Timings and limits of the DXLink link; times in seconds. Defaults follow the reference notes.
+
+    The two SETUP fields mean what the dxLink AsyncAPI spec (``dxlink-specification/asyncapi.yml``,
+    "Connection Maintenance") says: "The server must send any message to the client before the
+    client's ``keepaliveTimeout`` expires. The client's ``keepaliveTimeout`` is sent in the ``SETUP``
+    message from the client", and ``acceptKeepaliveTimeout`` is "the desired time to disconnect the
+    receiver if no messages are received", i.e. how long we ask the server to wait for *our* frames.
+    So ``keepalive_timeout_seconds`` is the silence the server agreed not to exceed: past it the link
+    is reported ``stale``; past ``dead_link_seconds`` it is closed and reconnected.
 
     Tests shrink them (e.g. a 0.5 s dead-link timeout) instead of waiting for the real values.
     """
 
-    keepalive_interval_seconds: float = 20.0  # LEAN 20 s, SDK 30 s; the server drops us after 60 s
-    server_keepalive_timeout_seconds: int = 60  # SETUP keepaliveTimeout: how long the server waits for us
-    accept_keepalive_timeout_seconds: int = 60  # SETUP acceptKeepaliveTimeout: what we allow the server
+    keepalive_interval_seconds: float = 20.0  # our KEEPALIVE cadence (LEAN 20 s, SDK 30 s), halved if the server asks
+    keepalive_timeout_seconds: float = 30.0  # SETUP keepaliveTimeout: the server sends within this, else stale
+    accept_keepalive_timeout_seconds: float = 60.0  # SETUP acceptKeepaliveTimeout: how long the server may wait for us
     dead_link_seconds: float = 60.0  # no inbound frame for this long = dead link, reconnect
     handshake_timeout_seconds: float = 10.0  # SETUP..CHANNEL_OPENED must finish within this
     connect_timeout_seconds: float = 10.0  # TCP + TLS + HTTP upgrade
@@ -130,15 +149,30 @@ class StreamSettings:
     token_quiet_refresh_age_seconds: float = 12 * 3600.0  # older tokens are renewed outside trading hours
     subscription_chunk_size: int = 250  # (type, symbol) pairs per FEED_SUBSCRIPTION frame (LEAN uses 250)
     aggregation_period_seconds: float = 0.1
+    error_limit: int = 5  # ERROR frames tolerated within error_window_seconds; one more reconnects
+    error_window_seconds: float = 60.0
+    max_quote_age_seconds: float = 60.0  # get_real_time_quote answers None for an older quote
     max_queued_signals: int = 10_000
     log_repeat_interval_seconds: float = 60.0
 
     def __post_init__(self) -> None:
-        if self.keepalive_interval_seconds >= self.server_keepalive_timeout_seconds:
-            raise ConfigError("keepalive_interval_seconds must be well inside the server keepalive timeout")
+        problems = self.problems()
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    def problems(self) -> list[str]:
+        """Every unsafe combination, worded for the person who set it."""
+        found = []
+        if not 0 < self.keepalive_interval_seconds < self.accept_keepalive_timeout_seconds:
+            found.append("keepalive_interval_seconds must be positive and well inside acceptKeepaliveTimeout")
+        if not 0 < self.keepalive_timeout_seconds <= self.dead_link_seconds:
+            found.append("keepalive_timeout_seconds must be positive and at most dead_link_seconds")
         if self.backoff_initial_seconds > self.backoff_max_seconds:
-            raise ConfigError("backoff_initial_seconds must not exceed backoff_max_seconds")
+            found.append("backoff_initial_seconds must not exceed backoff_max_seconds")
         if self.token_max_age_seconds >= 24 * 3600.0:
-            raise ConfigError("token_max_age_seconds must be below the 24 h quote-token lifetime")
+            found.append("token_max_age_seconds must be below the 24 h quote-token lifetime")
         if self.subscription_chunk_size < 1 or self.poll_interval_seconds <= 0:
-            raise ConfigError("subscription_chunk_size and poll_interval_seconds must be positive")
+            found.append("subscription_chunk_size and poll_interval_seconds must be positive")
+        if self.error_limit < 1 or self.error_window_seconds <= 0 or self.max_quote_age_seconds <= 0:
+            found.append("error_limit, error_window_seconds and max_quote_age_seconds must be positive")
+        return found

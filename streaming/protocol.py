@@ -19,21 +19,30 @@ with a stride (``values[i::N]``) and mapping ``float`` over each slice runs in C
 costs a few C loops instead of one Python object per event; that is what makes ~1M quotes/s possible in
 CPython. Why ``float``: DXLink doubles are JSON numbers or the strings "NaN", "Infinity", "-Infinity";
 ``float()`` accepts all of them, so a NaN field never costs the event. Anything else that is not a
-number (null, garbage) becomes NaN on a slower path, with a rate-limited log line.
+number (null, garbage) becomes NaN on a slower path, with a rate-limited log line. A record that
+cannot be placed at all (its eventType slot holds something else, or its symbol is not a string) is
+dropped alone and counted; the valid records of the same frame are kept.
+
+Why messages here are not cut to length: server text may echo a token, and cutting before redaction
+could leave part of it; the signal queue redacts, then clips, every line (``Redactor.clip``).
 """
 from __future__ import annotations
 
 import enum
 import math
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from streaming.symbols import is_option_symbol
 
+CONNECTION_CHANNEL = 0  # SETUP, AUTH, AUTH_STATE, KEEPALIVE and connection-level ERRORs
 FEED_CHANNEL = 1  # client channels must be odd (an even one gets ERROR BAD_ACTION)
 SETUP_VERSION = "0.1-DXF-JS/0.3.0"  # the string the SDK and LEAN send
+# ERROR codes the spec defines; any other is reported as UNKNOWN (so log keys stay a fixed set).
+ERROR_CODES = frozenset({"UNSUPPORTED_PROTOCOL", "TIMEOUT", "UNAUTHORIZED", "INVALID_MESSAGE", "BAD_ACTION", "UNKNOWN"})
 
 # What we ask the server to send, per event type. eventType stays in each record so the decoder can
 # check the record alignment; the values are the ones the cache keeps (VALUE_FIELDS below).
@@ -57,14 +66,16 @@ class EndReason(str, enum.Enum):
     """Why a connection attempt or session ended; drives the reconnect decision."""
 
     STOPPED = "stopped"  # close() was called
-    AUTH_REJECTED = "auth_rejected"  # AUTH_STATE UNAUTHORIZED after AUTH, ERROR UNAUTHORIZED, REST 401
+    AUTH_FAILED = "auth_failed"  # final: tastytrade declared the refresh token or client secret invalid
+    AUTH_REJECTED = "auth_rejected"  # AUTH_STATE UNAUTHORIZED: retried with a fresh token
     TOKEN_UNAVAILABLE = "token_unavailable"  # REST trouble while fetching the token
+    HOST_UNRESOLVED = "host_unresolved"  # the URL's host name did not resolve
     CONNECT_FAILED = "connect_failed"  # TCP/TLS/upgrade failed (e.g. HTTP 502)
     DROPPED = "dropped"  # the socket broke
     SERVER_CLOSED = "server_closed"  # a close frame with another code
     MESSAGE_TOO_BIG = "message_too_big"  # close 1009
     SERVICE_RESTART = "service_restart"  # close 1012
-    SERVER_ERROR = "server_error"  # ERROR frame
+    SERVER_ERROR = "server_error"  # more ERROR frames within the window than the limit
     CHANNEL_CLOSED = "channel_closed"  # the server closed our feed channel
     DEAD_LINK = "dead_link"  # no inbound frame for dead_link_seconds
     HANDSHAKE_TIMEOUT = "handshake_timeout"
@@ -80,22 +91,29 @@ def close_reason(code: int | None) -> EndReason:
     return EndReason.SERVER_CLOSED
 
 
-def setup_message(keepalive_timeout_seconds: int, accept_keepalive_timeout_seconds: int) -> dict[str, Any]:
+def setup_message(keepalive_timeout_seconds: float, accept_keepalive_timeout_seconds: float) -> dict[str, Any]:
+    """SETUP per the spec: ``keepaliveTimeout`` is how long *we* wait for the server's frames (the server
+    must send within it), ``acceptKeepaliveTimeout`` how long we ask the server to wait for ours."""
     return {
         "type": "SETUP",
-        "channel": 0,
+        "channel": CONNECTION_CHANNEL,
         "version": SETUP_VERSION,
-        "keepaliveTimeout": keepalive_timeout_seconds,
-        "acceptKeepaliveTimeout": accept_keepalive_timeout_seconds,
+        "keepaliveTimeout": _seconds(keepalive_timeout_seconds),
+        "acceptKeepaliveTimeout": _seconds(accept_keepalive_timeout_seconds),
     }
 
 
+def _seconds(value: float) -> int | float:
+    """30.0 -> 30 (as the SDK and LEAN write it); 0.4 stays 0.4 (tests shrink the timeouts)."""
+    return int(value) if float(value).is_integer() else value
+
+
 def auth_message(token: str) -> dict[str, Any]:
-    return {"type": "AUTH", "channel": 0, "token": token}
+    return {"type": "AUTH", "channel": CONNECTION_CHANNEL, "token": token}
 
 
 def keepalive_message() -> dict[str, Any]:
-    return {"type": "KEEPALIVE", "channel": 0}
+    return {"type": "KEEPALIVE", "channel": CONNECTION_CHANNEL}
 
 
 def channel_request_message(channel: int = FEED_CHANNEL) -> dict[str, Any]:
@@ -200,7 +218,9 @@ class Step:
     ready: bool = False  # the feed channel is configured: send subscriptions now
     end: EndReason | None = None
     detail: str = ""
+    error: str | None = None  # an ERROR frame arrived with this code (``detail`` describes it)
     log: str | None = None  # informational line for the algorithm
+    log_key: str = "control"  # repeat key of ``log`` (a fixed set, so the rate limiter stays small)
 
 
 class Handshake:
@@ -226,16 +246,22 @@ class Handshake:
         if kind == "CHANNEL_CLOSED" and message.get("channel") == FEED_CHANNEL:
             return Step(end=EndReason.CHANNEL_CLOSED, detail="the server closed the feed channel")
         if kind == "ERROR":
-            return _error_step(message)
+            return error_step(message)
         if kind in ("KEEPALIVE", "CHANNEL_CLOSED"):
             return Step()
-        return Step(log=f"unexpected DXLink message type {str(kind)[:40]!r} ignored")
+        return Step(log=f"unexpected DXLink message type '{kind}' ignored", log_key="control-type")
 
     def _on_setup(self, message: dict[str, Any]) -> Step:
+        """The server's keepaliveTimeout is how long it waits for our frames: kept only when it is a
+        positive, finite number (a 0, a negative, a bool or NaN would make us send without pause)."""
         timeout = message.get("keepaliveTimeout")
-        if isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and timeout > 0:
+        if isinstance(timeout, (int, float)) and type(timeout) is not bool and 0 < timeout < math.inf:
             self.server_keepalive_timeout = float(timeout)
-        return Step()
+            return Step()
+        if timeout is None:
+            return Step()
+        return Step(log=f"server SETUP keepaliveTimeout {timeout!r} is not a positive number; ignored",
+                    log_key="control-setup")
 
     def _on_auth_state(self, state: object) -> Step:
         if state == "UNAUTHORIZED":
@@ -247,23 +273,41 @@ class Handshake:
             if self.phase in (Phase.SETUP_SENT, Phase.AUTH_SENT):
                 self.phase = Phase.CHANNEL_REQUESTED
                 return Step(send=[channel_request_message()], authorized=True)
-            return Step()
-        return Step(log=f"unknown AUTH_STATE {str(state)[:40]!r} ignored")
+            return Step()  # a repeated AUTHORIZED changes nothing: the channel is already requested
+        return Step(log=f"unknown AUTH_STATE '{state}' ignored", log_key="control-auth-state")
 
     def _on_channel_opened(self, message: dict[str, Any]) -> Step:
         if message.get("channel") != FEED_CHANNEL or self.phase is not Phase.CHANNEL_REQUESTED:
-            return Step(log="CHANNEL_OPENED for a channel we did not request ignored")
+            return Step(log="CHANNEL_OPENED for a channel we did not request ignored", log_key="control-channel")
         self.phase = Phase.READY
         return Step(send=[feed_setup_message(self._aggregation)], ready=True)
 
 
-def _error_step(message: dict[str, Any]) -> Step:
-    """ERROR frames end the session (the reference's policy); UNAUTHORIZED counts as a rejected token."""
-    error = str(message.get("error", "UNKNOWN"))[:40]
-    text = str(message.get("message", ""))[:200]
-    detail = f"DXLink ERROR {error} on channel {message.get('channel')}: {text}"
-    reason = EndReason.AUTH_REJECTED if error == "UNAUTHORIZED" else EndReason.SERVER_ERROR
-    return Step(end=reason, detail=detail)
+def error_step(message: dict[str, Any]) -> Step:
+    """ERROR frames are informational (spec: "does not require any action"): reported, never an end.
+
+    The session counts them; only a burst past its limit reconnects (see :class:`ErrorBudget`).
+    """
+    raw = message.get("error")
+    code = raw if isinstance(raw, str) and raw in ERROR_CODES else "UNKNOWN"
+    named = "" if raw == code else f" (error {raw!r})"
+    detail = f"DXLink ERROR {code}{named} on channel {message.get('channel')}: {message.get('message', '')}"
+    return Step(error=code, detail=detail)
+
+
+class ErrorBudget:
+    """ERROR frames of one session in a sliding window: more than ``limit`` within ``window_seconds``
+    means the server keeps refusing what we do, and only a new connection can change that."""
+
+    def __init__(self, limit: int, window_seconds: float) -> None:
+        self._limit = limit
+        self._window = window_seconds
+        self._times: deque[float] = deque(maxlen=limit + 1)
+
+    def exceeded(self, now: float) -> bool:
+        """Records one ERROR at ``now`` (monotonic seconds); True when it is one too many."""
+        self._times.append(now)
+        return len(self._times) > self._limit and now - self._times[0] <= self._window
 
 
 # ----- FEED_DATA decoding -------------------------------------------------------------------------
@@ -345,13 +389,20 @@ class FeedDecoder:
     """Per-connection decoder; owns the field layouts announced by FEED_CONFIG.
 
     Not thread-safe: used only by the stream thread. ``on_problem`` receives malformed-input reports
-    (the caller rate-limits them); decoding never raises on bad input.
+    (the caller rate-limits them by key) and ``on_dropped`` the number of records dropped; decoding
+    never raises on bad input.
     """
 
-    def __init__(self, on_problem: ProblemSink, fallback_fields: Mapping[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        on_problem: ProblemSink,
+        fallback_fields: Mapping[str, list[str]] | None = None,
+        on_dropped: Callable[[int], None] | None = None,
+    ) -> None:
         """``fallback_fields`` (the FEED_SETUP request) is used for a type no FEED_CONFIG described yet,
         guarded by the eventType alignment check, so a server that never echoes fields loses nothing."""
         self._problem = on_problem
+        self._dropped = on_dropped or (lambda _count: None)
         self._layouts: dict[str, Layout] = {}
         self._fallback: dict[str, Layout] = {}
         for kind, fields in (fallback_fields or {}).items():
@@ -416,18 +467,50 @@ class FeedDecoder:
         width = layout.width
         count, extra = divmod(len(values), width)
         if extra:
-            self._problem(
-                f"ragged-{kind}",
-                f"{kind} data has {len(values)} values, not a multiple of {width}; last {extra} ignored",
+            self._drop(
+                f"ragged-{kind}", 1, f"{kind} data has {len(values)} values, not a multiple of {width}; last {extra} ignored"
             )
             values = values[: count * width]
         if not count:
             return None
-        if not self._aligned(kind, values, layout, count):
-            return None
         symbols = values[layout.symbol_index :: width]
+        if layout.type_index >= 0:
+            aligned = values[layout.type_index :: width].count(kind) == count
+        elif _aligned_without_type(symbols):
+            aligned = True
+        else:
+            self._drop(f"misaligned-{kind}", count, f"{kind} records do not match the FEED_CONFIG layout; frame ignored")
+            return None
+        if not (aligned and _all_strings(symbols)):
+            values = self._valid_records(kind, values, layout, count)
+            if not values:
+                return None
+            symbols = values[layout.symbol_index :: width]
+            count = len(symbols)
         columns = tuple(self._column(kind, values, index, width, count) for index in layout.value_indexes)
         return Batch(kind, symbols, columns)
+
+    def _valid_records(self, kind: str, values: list[Any], layout: Layout, count: int) -> list[Any]:
+        """The records that can be placed: their eventType slot (when the layout has one) holds
+        ``kind`` and their symbol is a string. Each other record is dropped alone and counted."""
+        width = layout.width
+        kept: list[Any] = []
+        for start in range(0, count * width, width):
+            record = values[start : start + width]
+            if type(record[layout.symbol_index]) is str and (layout.type_index < 0 or record[layout.type_index] == kind):
+                kept.extend(record)
+        dropped = count - len(kept) // width
+        self._drop(
+            f"record-{kind}",
+            dropped,
+            f"{dropped} of {count} {kind} records dropped (symbol not a string or eventType out of place); "
+            "the rest of the frame kept",
+        )
+        return kept
+
+    def _drop(self, key: str, records: int, message: str) -> None:
+        self._dropped(records)
+        self._problem(key, message)
 
     def _fallback_layout(self, kind: str) -> Layout | None:
         layout = self._fallback.get(kind)
@@ -436,18 +519,8 @@ class FeedDecoder:
         elif kind in VALUE_FIELDS:
             self._problem(f"layout-{kind}", f"{kind} data before any FEED_CONFIG gave its fields; ignored")
         else:
-            self._problem(f"kind-{kind[:20]}", f"unrequested event type {kind[:20]!r} ignored")
+            self._problem("kind-unrequested", f"unrequested event type '{kind}' ignored")
         return layout
-
-    def _aligned(self, kind: str, values: list[Any], layout: Layout, count: int) -> bool:
-        """Cheap check that records line up with the layout (a stale layout would shift every field)."""
-        if layout.type_index >= 0:
-            ok = values[layout.type_index :: layout.width].count(kind) == count
-        else:
-            ok = type(values[layout.symbol_index]) is str and type(values[-layout.width + layout.symbol_index]) is str
-        if not ok:
-            self._problem(f"misaligned-{kind}", f"{kind} records do not match the FEED_CONFIG layout; frame ignored")
-        return ok
 
     def _column(self, kind: str, values: list[Any], index: int, width: int, count: int) -> list[float]:
         if index < 0:
@@ -463,11 +536,11 @@ class FeedDecoder:
         grouped: dict[str, tuple[list[str], list[list[float]]]] = {}
         for record in records:
             if type(record) is not dict:
-                self._problem("full-record", "FULL FEED_DATA element is not an object; ignored")
+                self._drop("full-record", 1, "FULL FEED_DATA element is not an object; ignored")
                 continue
             kind, symbol = record.get("eventType"), record.get("eventSymbol")
             if not isinstance(kind, str) or kind not in VALUE_FIELDS or not isinstance(symbol, str):
-                self._problem("full-record", "FULL record without a known eventType and an eventSymbol ignored")
+                self._drop("full-record", 1, "FULL record without a known eventType and an eventSymbol ignored")
                 continue
             fields = VALUE_FIELDS[kind]
             entry = grouped.get(kind)
@@ -477,3 +550,19 @@ class FeedDecoder:
             for column, name in zip(entry[1], fields):
                 column.append(to_float(record.get(name)))
         return [Batch(kind, symbols, tuple(columns)) for kind, (symbols, columns) in grouped.items()]
+
+
+def _all_strings(items: list[Any]) -> bool:
+    """Whether every item is a str. ``str.join`` checks exactly that in C, a fifth of the cost of a
+    generator over the items, and this runs once per frame on the hot path."""
+    try:
+        "".join(items)
+    except TypeError:
+        return False
+    return True
+
+
+def _aligned_without_type(symbols: list[Any]) -> bool:
+    """Without eventType in the layout only the symbol slots show a shifted layout: a wrong width
+    puts numbers there. The first and last record are where a shift shows for sure."""
+    return type(symbols[0]) is str and type(symbols[-1]) is str

@@ -28,9 +28,10 @@ class ConnectionState(str, enum.Enum):
 
     IDLE = "idle"  # connect() not called yet
     CONNECTING = "connecting"  # fetching a token, opening the socket or in the DXLink handshake
-    CONNECTED = "connected"  # feed channel open and subscriptions sent
+    CONNECTED = "connected"  # feed channel open and subscriptions sent, frames arriving
+    STALE = "stale"  # connected, but no frame for longer than the keepalive timeout agreed in SETUP
     RECONNECTING = "reconnecting"  # waiting out the back-off after a failure
-    FAILED = "failed"  # final: credentials or quote token rejected twice
+    FAILED = "failed"  # final: the credentials were declared invalid (or a fixed token rejected twice)
     CLOSED = "closed"  # close() was called
 
 
@@ -46,9 +47,16 @@ class StreamStatus:
     last_error: str | None  # why the last session ended or an attempt failed (redacted)
     delayed_feed: bool  # the token is for a delayed (sandbox/demo) feed
     subscriptions: int  # (event type, symbol) pairs wanted
+    stale_after_seconds: float = 0.0  # the keepalive timeout agreed in SETUP: silence beyond it is "stale"
+    error_frames: int = 0  # DXLink ERROR frames received since the stream started
+    unrequested_events: int = 0  # events for symbols we did not subscribe (counted, not cached)
+    dropped_records: int = 0  # malformed FEED_DATA records dropped (the rest of their frame was kept)
+    last_end: str | None = None  # why the last attempt or session ended (an EndReason value)
+    failures_in_a_row: int = 0  # attempts that failed since the last stable session
 
     @property
     def is_connected(self) -> bool:
+        """Connected *and* fresh: a stale link is not connected for anyone relying on its data."""
         return self.state is ConnectionState.CONNECTED
 
 
@@ -133,7 +141,11 @@ class SignalQueue:
             self._items.append(signal)
 
     def log(self, level: LogLevel, message: str, *, key: str | None = None) -> None:
-        """Queues a redacted log line; with a ``key``, repeats within the interval are counted, not queued."""
+        """Queues a redacted, clipped log line; with a ``key``, repeats within the interval are counted.
+
+        Redaction comes before clipping (``Redactor.clip``), so no part of a secret survives a cut.
+        """
+        repeats = 0
         if key is not None:
             now = self._clock.monotonic()
             with self._lock:
@@ -143,12 +155,13 @@ class SignalQueue:
                     return
                 self._last_logged[key] = now
                 repeats = self._suppressed.pop(key, 0)
-            if repeats:
-                message = f"{message} (and {repeats} similar since the last report)"
-        self.put(LogLine(level, self._redact(message), self.now()))
+        text = self._redact.clip(message)
+        if repeats:
+            text = f"{text} (and {repeats} similar since the last report)"
+        self.put(LogLine(level, text, self.now()))
 
     def connection(self, state: ConnectionState, reason: str) -> None:
-        self.put(ConnectionChanged(state, self._redact(reason), self.now()))
+        self.put(ConnectionChanged(state, self._redact.clip(reason), self.now()))
 
     def drain(self) -> list[Signal]:
         """Everything queued so far, oldest first; called on the algorithm thread."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 FUTURE_MONTH_CODES = "FGHJKMNQUVXZ"  # January..December
@@ -192,6 +193,51 @@ def future_root(streamer_symbol: str) -> str | None:
     """``/ESZ25:XCME`` -> ``/ES``; None for anything that is not a futures streamer symbol."""
     match = _FUTURE_RE.match(streamer_symbol)
     return f"/{match.group(1)}" if match else None
+
+
+# ----- what the live algorithm streams (spec: SPY, VIX, /ES, /MES) ------------------------------------
+E_MINI_ROOTS = ("ES", "MES")  # E-mini and Micro E-mini S&P 500: same quarterly cycle, same expiry day
+E_MINI_MONTHS = (3, 6, 9, 12)  # H, M, U, Z
+# CME's roll: volume moves to the next quarter about eight days before the expiry (the second Thursday).
+E_MINI_ROLL_DAYS = 8
+SPEC_SYMBOLS = ("VIX", "VIX9D", "SPY")  # after the underlying, before the E-minis
+
+
+def third_friday(year: int, month: int) -> date:
+    """Equity index futures expire on the third Friday of the contract month."""
+    first = date(year, month, 1)
+    return first + timedelta(days=(4 - first.weekday()) % 7 + 14)
+
+
+def e_mini_front_expiry(today: date, roll_days: int = E_MINI_ROLL_DAYS) -> date:
+    """The quarterly expiry the front E-mini has on ``today`` by the calendar: the first third Friday of
+    March/June/September/December more than ``roll_days`` away. Only a fallback for when LEAN has not
+    mapped its continuous contract yet (LEAN rolls on open interest, which is usually the same day)."""
+    for year in (today.year, today.year + 1):
+        for month in E_MINI_MONTHS:
+            expiry = third_friday(year, month)
+            if expiry - today > timedelta(days=roll_days):
+                return expiry
+    raise SymbolError(f"no quarterly expiry after {today}")  # unreachable: December of next year is later
+
+
+def e_mini_streamer_symbols(contract_expiry: date | None, today: date) -> tuple[str, ...]:
+    """``/ESH26:XCME`` and ``/MESH26:XCME`` for the front E-mini contract.
+
+    ``contract_expiry`` is the expiry of LEAN's mapped contract (``future.mapped.id.date``); the E-mini
+    expires in its contract month, so the month code comes straight from it. /MES follows the same
+    quarterly cycle, so its front contract has the same code. When LEAN has no mapped contract yet
+    (None, or a date already past) the calendar rule of :func:`e_mini_front_expiry` decides.
+    """
+    expiry = contract_expiry if contract_expiry is not None and contract_expiry >= today else e_mini_front_expiry(today)
+    return tuple(future_streamer_symbol(root, expiry.year, expiry.month, "CME") for root in E_MINI_ROOTS)
+
+
+def live_stream_symbols(underlying: str, is_index: bool, e_mini: Iterable[str]) -> list[str]:
+    """What the live algorithm streams: the underlying, VIX, VIX9D, then the spec's SPY and front
+    E-minis (``e_mini``, from :func:`e_mini_streamer_symbols`), each once, in that order."""
+    first = index_streamer_symbol(underlying) if is_index else equity_streamer_symbol(underlying)
+    return list(dict.fromkeys([first, *SPEC_SYMBOLS, *e_mini]))
 
 
 def _yymmdd(text: str) -> date:

@@ -28,7 +28,8 @@ from streaming.cache import (
 from streaming.client import DxLinkClient
 from streaming.config import DEFAULT_USER_AGENT, Redactor, StreamSettings, TastytradeConfig
 from streaming.protocol import Batch, SubscriptionBook
-from streaming.signals import ConnectionState, GreeksWarning, Signal, SignalQueue, StreamStatus, ZeroDteMove
+from streaming.signals import GreeksWarning, Signal, SignalQueue, StreamStatus, ZeroDteMove
+from streaming.symbols import future_root
 from streaming.timing import ZERO_DTE_WINDOW, Clock, SystemClock
 
 BatchSink = Callable[[list[Batch]], None]
@@ -49,6 +50,16 @@ class StreamingParameters(Protocol):
     def delta_warning(self) -> float: ...
     @property
     def gamma_warning(self) -> float: ...
+    @property
+    def max_quote_age_seconds(self) -> float: ...
+    @property
+    def error_limit(self) -> int: ...
+    @property
+    def error_window_seconds(self) -> float: ...
+    @property
+    def keepalive_timeout_seconds(self) -> float: ...
+    @property
+    def dead_link_seconds(self) -> float: ...
 
 
 _MOVE_EVENTS = ("Quote", "Trade", "Summary")
@@ -96,10 +107,16 @@ class TastytradeWebSocket:
             repeat_interval_seconds=settings.log_repeat_interval_seconds,
         )
         source = self._token_source(config, token_source, http_transport)
-        self._cache = MarketCache(self._clock)
+        self._settings = settings
         self._book = SubscriptionBook(symbols)
+        self._cache = MarketCache(self._clock, self._book.symbols())
+        self._front_futures = frozenset(s for s in self._book.symbols() if future_root(s) is not None)
         self._moves = ZeroDteMoveMonitor(
-            self._cache, threshold_pct=move_threshold_pct, watch=tuple(move_symbols), window=move_window
+            self._cache,
+            threshold_pct=move_threshold_pct,
+            watch=tuple(move_symbols),
+            window=move_window,
+            max_price_age_seconds=settings.max_quote_age_seconds,
         )
         self._moves.watch_symbols(self._book.symbols())
         self._greeks = GreeksLimitMonitor(self._cache, delta_limit=delta_limit, gamma_limit=gamma_limit)
@@ -134,9 +151,17 @@ class TastytradeWebSocket:
         config = config or TastytradeConfig.from_env()
         if config.environment != params.environment:
             config = dataclasses.replace(config, environment=params.environment)
+        settings = StreamSettings(
+            keepalive_timeout_seconds=params.keepalive_timeout_seconds,
+            dead_link_seconds=params.dead_link_seconds,
+            error_limit=params.error_limit,
+            error_window_seconds=params.error_window_seconds,
+            max_quote_age_seconds=params.max_quote_age_seconds,
+        )
         return cls(
             config,
             symbols,
+            settings=settings,
             clock=clock,
             move_threshold_pct=params.move_threshold_pct,
             move_window=(params.signal_start, params.signal_end),
@@ -170,11 +195,13 @@ class TastytradeWebSocket:
 
     @property
     def is_connected(self) -> bool:
-        return self._client.state is ConnectionState.CONNECTED
+        """Connected with frames arriving: False while stale (silent past the agreed keepalive
+        timeout), reconnecting, failed or closed, so callers treat stale data like no data."""
+        return self.status().is_connected
 
     def status(self) -> StreamStatus:
         """State and data age, for the manual-mode fallback's health check."""
-        return self._client.status(self._cache.seconds_since_last_event())
+        return self._client.status(self._cache.seconds_since_last_event(), self._cache.unrequested_events)
 
     def drain_signals(self) -> list[Signal]:
         """Connection changes, log lines, 0DTE moves and Greeks warnings since the last call."""
@@ -184,11 +211,24 @@ class TastytradeWebSocket:
     def subscribe(self, symbols: Iterable[str]) -> None:
         """Adds streamer symbols; the stream thread sends them within ``poll_interval_seconds``."""
         self._book.add(symbols)
-        self._moves.watch_symbols(self._book.symbols())
+        self._wanted_changed()
 
     def unsubscribe(self, symbols: Iterable[str]) -> None:
+        """Removes streamer symbols; their cached data is forgotten at once (unless still held)."""
         self._book.remove(symbols)
-        self._moves.watch_symbols(self._book.symbols())
+        self._wanted_changed()
+
+    def follow_front_futures(self, symbols: Iterable[str]) -> None:
+        """Replaces the streamed front futures contracts (a roll: ``/ESH26:XCME`` -> ``/ESM26:XCME``).
+
+        The ones given at construction are the first set; the 0DTE move signal follows by root.
+        """
+        new = frozenset(symbols)
+        old, self._front_futures = self._front_futures, new
+        if new != old:
+            self._book.remove(old - new)
+            self._book.add(new)
+            self._wanted_changed()
 
     def set_positions(self, positions: Mapping[str, float]) -> None:
         """Held positions as ``{streamer_symbol: signed quantity x multiplier}``; replaces the last call.
@@ -197,12 +237,22 @@ class TastytradeWebSocket:
         """
         self._greeks.set_positions(positions)
         self._book.set_held(self._greeks.held_options())
+        self._wanted_changed()
         for warning in self._greeks.evaluate(self._signals.now()):
             self._signals.put(warning)
 
+    def _wanted_changed(self) -> None:
+        """The cache and the move monitor follow the subscription book."""
+        wanted = self._book.symbols()
+        self._cache.retain(wanted)
+        self._moves.watch_symbols(wanted)
+
     # ----- the cache ----------------------------------------------------------------------------
-    def get_real_time_quote(self, symbol: str) -> QuoteSnapshot | None:
-        return self._cache.quote(symbol)
+    def get_real_time_quote(self, symbol: str, max_age_seconds: float | None = None) -> QuoteSnapshot | None:
+        """The latest quote with its age, or None when there is none or it is older than
+        ``max_age_seconds`` (default: the ``max_quote_age_seconds`` setting)."""
+        limit = self._settings.max_quote_age_seconds if max_age_seconds is None else max_age_seconds
+        return self._cache.quote(symbol, limit)
 
     def get_real_time_trade(self, symbol: str) -> TradeSnapshot | None:
         return self._cache.trade(symbol)
@@ -229,12 +279,20 @@ class TastytradeWebSocket:
     def _on_feed(self, batches: list[Batch], received_at: float) -> None:
         """Runs on the stream thread: cache, then the two monitors, then the optional tool sink."""
         moves = greeks = False
+        unrequested = 0
         for batch in batches:
-            self._cache.apply(batch, received_at)
+            unrequested += self._cache.apply(batch, received_at)
             if batch.event_type in _MOVE_EVENTS and self._moves.relevant(batch.symbols):
                 moves = True
             if batch.event_type == "Greeks" and self._greeks.relevant(batch.symbols):
                 greeks = True
+        if unrequested:
+            self._signals.log(
+                "warning",
+                f"{unrequested} events for symbols we did not subscribe ignored "
+                f"({self._cache.unrequested_events} so far)",
+                key="unrequested",
+            )
         if moves or greeks:
             self._emit_checks(moves, greeks)
         if self._sink is not None:

@@ -103,10 +103,16 @@ class TimerVerdict(str, enum.Enum):
 
 @dataclass
 class LinkTimers:
-    """Send/receive times of one connection (monotonic seconds)."""
+    """Send/receive times of one connection (monotonic seconds).
+
+    ``stale_after`` is the keepalive timeout our SETUP declared: the server agreed to send something
+    within it, so a longer silence makes the link stale (still open, data not trustworthy);
+    ``dead_link_seconds`` of silence closes it.
+    """
 
     opened_at: float
     keepalive_interval: float
+    stale_after: float
     dead_link_seconds: float
     handshake_timeout: float
     last_inbound: float = 0.0
@@ -119,6 +125,14 @@ class LinkTimers:
     def adopt_server_timeout(self, server_keepalive_timeout: float) -> None:
         """The server's SETUP says how long it waits for us; keep sending at half of that at most."""
         self.keepalive_interval = min(self.keepalive_interval, server_keepalive_timeout / 2.0)
+
+    def silence(self, now: float) -> float:
+        """Seconds since the last inbound frame."""
+        return now - self.last_inbound
+
+    def is_stale(self, now: float) -> bool:
+        """The feed is up but the server said nothing for longer than the agreed keepalive timeout."""
+        return self.ready and now - self.last_inbound > self.stale_after
 
     def verdict(self, now: float) -> TimerVerdict:
         if now - self.last_inbound >= self.dead_link_seconds:

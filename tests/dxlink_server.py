@@ -2,9 +2,10 @@
 
 Standard library only: a minimal RFC 6455 server (HTTP upgrade with Sec-WebSocket-Accept, masked
 client frames, text/close/ping/pong, fragmented messages) under ``socketserver``, plus the DXLink rules
-tastytrade enforces (strict handshake order, odd channels, token check) and the faults a real feed
-shows: dropped connections, silence, FEED_CONFIG switching to FULL, NaN values, ERROR frames, close
-codes 1009/1012, rejected tokens and HTTP errors on the upgrade.
+tastytrade enforces (strict handshake order, connection messages on channel 0 only, odd service
+channels, a positive keepaliveTimeout in SETUP, token check) and the faults a real feed shows: dropped
+connections, silence, FEED_CONFIG switching to FULL, NaN values, ERROR frames, close codes 1009/1012,
+rejected tokens and HTTP errors on the upgrade.
 
 Order is enforced, not assumed: each server reply in the handshake is sent after a short delay, and a
 client frame already waiting at that moment (other than KEEPALIVE) is recorded as a violation, so a
@@ -29,6 +30,7 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 
 Pair = tuple[str, str]  # (event type, symbol)
+CONNECTION_MESSAGES = ("SETUP", "AUTH", "KEEPALIVE")  # client messages that belong on channel 0
 FeedHook = Callable[["DxLinkConnection", list[Pair]], None]
 
 
@@ -204,9 +206,12 @@ class DxLinkConnection:
         self.data_format = "COMPACT"
         self.phase = "new"
         self.token: str | None = None
+        self.client_keepalive_timeout: Any = None  # what the client's SETUP declared
+        self.feed_channel: int | None = None
         self.silent = threading.Event()
         self.closed = threading.Event()
         self.close_sent = False
+        self.client_close: bytes | None = None  # the payload of the client's close frame, if it sent one
         self.last_client_frame = time.monotonic()
         self._early: deque[dict[str, Any]] = deque()
         self._changed = threading.Condition()
@@ -252,6 +257,10 @@ class DxLinkConnection:
         except PeerClosed:
             pass
 
+    def send_frame(self, opcode: int, payload: bytes) -> None:
+        """Any websocket frame (binary, ping, text that is not UTF-8...)."""
+        self.peer.send_frame(opcode, payload)
+
     def drop(self) -> None:
         """Abrupt TCP failure: no close frame."""
         self.closed.set()
@@ -260,6 +269,10 @@ class DxLinkConnection:
     def go_silent(self) -> None:
         """Stops every server frame (keepalives too) while still reading: a dead link for the client."""
         self.silent.set()
+
+    def resume(self) -> None:
+        """Ends a silence: keepalives (and whatever the test sends) flow again."""
+        self.silent.clear()
 
     def wait_for(self, predicate: Callable[[DxLinkConnection], bool], timeout: float = 5.0) -> bool:
         deadline = time.monotonic() + timeout
@@ -301,6 +314,7 @@ class DxLinkConnection:
     def _next_message(self) -> dict[str, Any] | None:
         opcode, payload = self.peer.recv_message()
         if opcode == OP_CLOSE:
+            self.client_close = payload
             if not self.close_sent:
                 try:
                     self.peer.send_frame(OP_CLOSE, payload[:2])
@@ -347,6 +361,8 @@ class DxLinkConnection:
 
     def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
+        if kind in CONNECTION_MESSAGES and message.get("channel") != 0:
+            return self._violation(f"{kind} on channel {message.get('channel')!r}: connection messages use channel 0")
         handler = {
             "SETUP": self._on_setup,
             "AUTH": self._on_auth,
@@ -364,8 +380,14 @@ class DxLinkConnection:
     def _on_setup(self, message: dict[str, Any]) -> None:
         if self.phase != "new":
             return self._violation("SETUP sent twice")
+        for name in ("keepaliveTimeout", "acceptKeepaliveTimeout"):
+            value = message.get(name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0:
+                self.violations.append(f"SETUP {name} {value!r} is not a positive number of seconds")
+        self.client_keepalive_timeout = message.get("keepaliveTimeout")
+        timeout = self.server.client_timeout_seconds or 60
         self._send_unless_silent(
-            {"type": "SETUP", "channel": 0, "version": "1.0-double", "keepaliveTimeout": 60, "acceptKeepaliveTimeout": 60}
+            {"type": "SETUP", "channel": 0, "version": "1.0-double", "keepaliveTimeout": timeout, "acceptKeepaliveTimeout": 60}
         )
         self.phase = "unauthorized"
         self._reply_after_delay({"type": "AUTH_STATE", "channel": 0, "state": "UNAUTHORIZED"}, "AUTH_STATE UNAUTHORIZED")
@@ -390,6 +412,7 @@ class DxLinkConnection:
         if message.get("service") != "FEED":
             return self._violation("only FEED is served")
         self.phase = "channel_open"
+        self.feed_channel = channel
         self._reply_after_delay(
             {"type": "CHANNEL_OPENED", "channel": channel, "service": "FEED", "parameters": {"contract": "AUTO", "subFormat": "LIST"}},
             "CHANNEL_OPENED",
@@ -398,6 +421,8 @@ class DxLinkConnection:
     def _on_feed_setup(self, message: dict[str, Any]) -> None:
         if self.phase != "channel_open":
             return self._violation(f"FEED_SETUP in phase {self.phase}")
+        if message.get("channel") != self.feed_channel:
+            return self._violation(f"FEED_SETUP on channel {message.get('channel')!r}, not the opened one")
         requested = message.get("acceptEventFields") or {}
         self.layouts = {kind: list(self.server.field_overrides.get(kind, fields)) for kind, fields in requested.items()}
         self.phase = "feed"
@@ -408,6 +433,8 @@ class DxLinkConnection:
     def _on_subscription(self, message: dict[str, Any]) -> None:
         if self.phase != "feed":
             return self._violation(f"FEED_SUBSCRIPTION in phase {self.phase}")
+        if message.get("channel") != self.feed_channel:
+            return self._violation(f"FEED_SUBSCRIPTION on channel {message.get('channel')!r}, not the opened one")
         if message.get("reset"):
             self.subscriptions.clear()
         for entry in message.get("remove", []):

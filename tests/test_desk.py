@@ -316,3 +316,23 @@ def test_an_unreadable_trade_book_starts_manual():
     world = World(live=True, records={"tom-king/live/trade-book.json": '{"trades": [{"trade_id": 1}]}'})
     assert world.desk.manual_mode.state is AutomationState.MANUAL
     assert world.desk.manual_mode.reason.startswith("unreadable trade-book record: KeyError")
+
+
+def test_command_fields_are_read_from_every_payload_lean_hands_over():
+    """``lean live command`` payloads arrive as a dynamic object, a dict or a JSON string; a missing
+    field or unreadable text is None, never an exception in ``on_command``."""
+    from types import SimpleNamespace
+
+    from desk.interface import command_field
+
+    class Dynamic:  # LEAN's dynamic object raises something other than AttributeError on a missing member
+        command = "resume"
+
+        def __getattr__(self, name):
+            raise KeyError(name)
+
+    assert command_field({"command": "status", "token": 1234}, "token") == "1234"
+    assert command_field('{"command": "manual", "reason": "news"}', "reason") == "news"
+    assert command_field(SimpleNamespace(command="resume"), "command") == "resume"
+    assert command_field(Dynamic(), "command") == "resume" and command_field(Dynamic(), "token") is None
+    assert command_field("{not json", "command") is None and command_field({"command": None}, "command") is None

@@ -100,7 +100,7 @@ def live_algo(monkeypatch):
 
 def test_live_mode_creates_and_connects_the_stream(live_algo):
     assert live_algo.websocket is not None and live_algo.connects == [True]
-    assert "[WebSocket] streaming started for SPX, VIX, VIX9D" in live_algo.logs
+    assert any(line.startswith("[WebSocket] streaming started for SPX, VIX, VIX9D;") for line in live_algo.logs)
     assert "WebSocket streaming disabled in backtest mode" not in live_algo.logs
     assert not any("secret" in line for line in live_algo.logs + live_algo.errors)
 

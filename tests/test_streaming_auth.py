@@ -222,3 +222,75 @@ def test_urllib_transport_returns_statuses(local_http: str) -> None:
     assert denied.status == 401
     with pytest.raises(OSError):
         urllib_transport(HttpRequest("GET", "http://127.0.0.1:1/", {}, None, 2.0))
+
+
+# ----- transient vs permanent (issue 17 point 1) ---------------------------------------------------
+@pytest.mark.parametrize("status", [401, 403, 404, 429, 500, 502, 503])
+def test_quote_token_endpoint_errors_are_transient_and_start_again_from_the_refresh_token(status: int) -> None:
+    failure = HttpResponse(status, b'{"error":{"code":"token_invalid","message":"no"}}')
+    failures = [failure, failure] if status == 401 else [failure]  # a 401 is retried once with a new access token
+    transport = FakeTransport({"POST /oauth/token": [oauth_reply()], "GET /api-quote-tokens": [*failures, quote_reply()]})
+    auth, _ = make_auth(transport)
+    with pytest.raises(TokenUnavailableError, match=f"HTTP {status}"):
+        auth.fetch()
+    assert auth.fetch().token == QUOTE  # the blip is over
+    # the failed access token was dropped: the retry began with a new one from the refresh token
+    assert [r.method for r in transport.requests][-2:] == ["POST", "GET"]
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        HttpResponse(401, b""),  # no error code: cannot tell a blip from a verdict, so retry
+        HttpResponse(403, b'{"error":"access_denied"}'),
+        HttpResponse(429, b'{"error":"slow_down"}'),
+        HttpResponse(500, b'{"error":"invalid_grant"}'),  # a verdict needs a 4xx status
+        HttpResponse(200, b'{"token_type":"Bearer"}'),
+    ],
+)
+def test_oauth_endpoint_blips_are_transient(reply: HttpResponse) -> None:
+    transport = FakeTransport({"POST /oauth/token": [reply, oauth_reply()], "GET /api-quote-tokens": [quote_reply()]})
+    auth, _ = make_auth(transport)
+    with pytest.raises(TokenUnavailableError):
+        auth.fetch()
+    assert auth.fetch().token == QUOTE
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(400, "invalid_grant"), (401, "invalid_grant"), (401, "invalid_client"), (400, "unauthorized_client")],
+)
+def test_only_a_verdict_on_the_credentials_is_permanent(status: int, code: str) -> None:
+    body = json.dumps({"error": code, "error_description": f"echo {CLIENT_SECRET}"}).encode()
+    transport = FakeTransport({"POST /oauth/token": [HttpResponse(status, body)], "GET /api-quote-tokens": [quote_reply()]})
+    auth, _ = make_auth(transport)
+    with pytest.raises(AuthRejectedError) as caught:
+        auth.fetch()
+    assert str(caught.value) == f"POST /oauth/token: HTTP {status} ({code})"
+
+
+def test_invalidate_says_whether_another_token_can_come() -> None:
+    transport = FakeTransport({"POST /oauth/token": [oauth_reply()], "GET /api-quote-tokens": [quote_reply()]})
+    auth, _ = make_auth(transport)
+    auth.fetch()
+    assert auth.invalidate() is True
+    auth.fetch()
+    assert [r.method for r in transport.requests] == ["POST", "GET", "POST", "GET"]
+    assert StaticQuoteTokenSource("ws://127.0.0.1:1/x", QUOTE).invalidate() is False
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://tasty-openapi-ws.dxfeed.com/realtime", "dxlink-url must start with ws:// or wss://"),
+        ("wss://host:70000/realtime", "dxlink-url is not a valid URL"),
+        ("wss:///realtime", "dxlink-url has no host or a port of 0"),
+        ("ws://host:0/realtime", "dxlink-url has no host or a port of 0"),
+    ],
+)
+def test_dxlink_urls_that_cannot_work(url: str, message: str) -> None:
+    transport = FakeTransport({"POST /oauth/token": [oauth_reply()], "GET /api-quote-tokens": [quote_reply(url=url)]})
+    auth, _ = make_auth(transport)
+    with pytest.raises(TokenUnavailableError, match=message):
+        auth.fetch()
+    assert StaticQuoteTokenSource("wss://host:443/realtime", QUOTE, url_name="--url") is not None

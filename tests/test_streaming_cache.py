@@ -1,6 +1,7 @@
 """Latest-value cache, the 0DTE move and Greeks limit monitors, and the signal queue."""
 from __future__ import annotations
 
+import dataclasses
 import math
 from datetime import date, datetime
 
@@ -58,9 +59,12 @@ def clock() -> FakeClock:
     return FakeClock(ny(FRIDAY, 11))
 
 
+WANTED = ("SPY", "SPX", OPTION, ".SPY251219P480", ".QQQ251219C500")
+
+
 @pytest.fixture
 def cache(clock: FakeClock) -> MarketCache:
-    return MarketCache(clock)
+    return MarketCache(clock, WANTED)
 
 
 def test_quote_snapshot_mid_spread_and_age(cache: MarketCache, clock: FakeClock) -> None:
@@ -218,3 +222,155 @@ def test_signal_queue_is_bounded(clock: FakeClock) -> None:
     signals = queue.drain()
     assert isinstance(signals[0], LogLine) and "2 stream signals dropped" in signals[0].message
     assert [s.message for s in signals[1:] if isinstance(s, LogLine)] == ["line 2", "line 3", "line 4"]
+
+
+# ----- a cache bounded by the subscription (issue 17 point 4) and quote age (point 3) ---------------------
+def test_only_wanted_symbols_are_cached_and_the_rest_counted(clock: FakeClock) -> None:
+    cache = MarketCache(clock, ["SPY"])
+    batch = Batch("Quote", ["SPY", "QQQ", "IWM"], ([1.0, 2.0, 3.0], [1.1, 2.1, 3.1], [1.0] * 3, [1.0] * 3))
+    assert cache.apply(batch, clock.monotonic()) == 2
+    assert cache.symbols("Quote") == ["SPY"] and cache.unrequested_events == 2 and cache.size() == 1
+    assert cache.apply(quote_batch("SPY", 5.0, 5.1), clock.monotonic()) == 0
+    assert cache.unrequested_events == 2
+
+
+def test_events_of_unrequested_symbols_alone_are_not_market_events(clock: FakeClock) -> None:
+    cache = MarketCache(clock, ["SPY"])
+    cache.apply(quote_batch("QQQ", 1.0, 1.1), clock.monotonic())
+    assert cache.seconds_since_last_event() is None
+    cache.apply(Batch("Quote", [], ([], [], [], [])), clock.monotonic())
+    assert cache.seconds_since_last_event() is None
+
+
+def test_retain_forgets_what_is_no_longer_wanted(cache: MarketCache, clock: FakeClock) -> None:
+    cache.apply(quote_batch("SPY", 1.0, 1.1), clock.monotonic())
+    cache.apply(quote_batch("SPX", 2.0, 2.1), clock.monotonic())
+    cache.apply(greeks_batch(OPTION, 0.5, 0.01), clock.monotonic())
+    assert cache.retain(["SPX"]) == 2
+    assert cache.quote("SPY") is None and cache.greeks(OPTION) is None and cache.quote("SPX") is not None
+    assert cache.apply(quote_batch("SPY", 1.0, 1.1), clock.monotonic()) == 1  # now unrequested
+    assert cache.retain(["SPX", "SPY"]) == 0
+    cache.apply(quote_batch("SPY", 3.0, 3.1), clock.monotonic())
+    assert cache.quote("SPY") is not None
+
+
+def test_an_old_quote_is_not_served(cache: MarketCache, clock: FakeClock) -> None:
+    cache.apply(quote_batch("SPY", 500.0, 500.2), clock.monotonic())
+    clock.advance(10.0)
+    assert cache.quote("SPY", max_age_seconds=10.0) is not None  # exactly the limit: still served
+    clock.advance(0.5)
+    assert cache.quote("SPY", max_age_seconds=10.0) is None
+    old = cache.quote("SPY")
+    assert old is not None and old.age_seconds == pytest.approx(10.5)
+
+
+def test_latest_price_ignores_stale_quote_and_trade(cache: MarketCache, clock: FakeClock) -> None:
+    cache.apply(quote_batch("SPX", 5911.0, 5913.0), clock.monotonic())
+    clock.advance(5.0)
+    cache.apply(Batch("Trade", ["SPX"], ([5920.0], [1.0], [10.0])), clock.monotonic())
+    clock.advance(5.0)
+    assert cache.latest_price("SPX", max_age_seconds=6.0) == 5920.0
+    assert cache.latest_price("SPX", max_age_seconds=5.0) == 5920.0  # the trade is exactly 5 s old
+    cache.apply(quote_batch("SPX", 5921.0, 5923.0), clock.monotonic())  # a fresher quote wins
+    assert cache.latest_price("SPX", max_age_seconds=5.0) == 5922.0
+    clock.advance(6.0)
+    assert math.isnan(cache.latest_price("SPX", max_age_seconds=5.0))
+    assert cache.latest_price("SPX") == 5922.0
+
+
+def test_a_stale_price_fakes_no_0dte_move(cache: MarketCache, clock: FakeClock) -> None:
+    monitor = ZeroDteMoveMonitor(cache, threshold_pct=0.5, watch=("SPY",), max_price_age_seconds=30.0)
+    monitor.watch_symbols(["SPY"])
+    cache.apply(summary_batch("SPY", 500.0, FRIDAY), clock.monotonic())
+    cache.apply(quote_batch("SPY", 505.0, 505.2), clock.monotonic())
+    clock.advance(31.0)
+    assert monitor.measure("SPY", clock.time(), datetime.now()) is None
+    cache.apply(quote_batch("SPY", 505.0, 505.2), clock.monotonic())
+    assert monitor.measure("SPY", clock.time(), datetime.now()) is not None
+
+
+def test_signal_lines_are_redacted_then_clipped(clock: FakeClock) -> None:
+    secret = "S" * 40
+    queue = SignalQueue(clock, Redactor((secret,)))
+    queue.log("warning", "x" * 280 + secret + "y" * 100)
+    queue.connection(ConnectionState.RECONNECTING, "z" * 290 + secret)
+    line, change = queue.drain()
+    assert isinstance(line, LogLine) and isinstance(change, ConnectionChanged)
+    assert line.message == "x" * 280 + "***" + "y" * 16 + "…" and len(line.message) == 300
+    assert change.reason == "z" * 290 + "***"
+    assert "SSSS" not in line.message + change.reason
+
+
+# ----- what the mutation run of cache.py left alive ------------------------------------------------------
+def test_snapshots_are_immutable_slotted_values(cache: MarketCache, clock: FakeClock) -> None:
+    """They cross from the stream's cache to the algorithm thread: frozen, so no one changes them under
+    a reader; slotted, so thousands of them per bar cost no dictionaries."""
+    now = clock.monotonic()
+    cache.apply(quote_batch("SPY", 1.0, 1.1), now)
+    cache.apply(Batch("Trade", ["SPY"], ([1.0], [1.0], [1.0])), now)
+    cache.apply(greeks_batch(OPTION, 0.5, 0.01), now)
+    cache.apply(summary_batch("SPY", 1.0, FRIDAY), now)
+    monitor = GreeksLimitMonitor(cache, delta_limit=50.0, gamma_limit=10.0)
+    values = [cache.quote("SPY"), cache.trade("SPY"), cache.greeks(OPTION), cache.summary("SPY"), monitor.portfolio()]
+    for value in values:
+        assert value is not None
+        with pytest.raises(AttributeError):
+            object.__getattribute__(value, "__dict__")
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, dataclasses.fields(value)[0].name, "X")
+
+
+def test_latest_price_takes_the_fresher_of_mid_and_last(cache: MarketCache, clock: FakeClock) -> None:
+    cache.apply(quote_batch("SPX", 5911.0, 5913.0), clock.monotonic())
+    clock.advance(1.0)
+    cache.apply(Batch("Trade", ["SPX"], ([5920.0], [1.0], [1e12])), clock.monotonic())  # a huge day volume
+    assert cache.latest_price("SPX") == 5920.0  # the trade is fresher
+    clock.advance(1.0)
+    cache.apply(quote_batch("SPX", 5921.0, 5923.0), clock.monotonic())
+    assert cache.latest_price("SPX") == 5922.0  # now the quote is (the volume is not a time)
+    clock.advance(1.0)
+    cache.apply(Batch("Trade", ["SPX"], ([math.nan], [1.0], [1.0])), clock.monotonic())
+    assert cache.latest_price("SPX") == 5922.0  # a fresher trade without a price does not hide the mid
+
+
+def test_the_move_rule_accepts_any_positive_open(cache: MarketCache, clock: FakeClock) -> None:
+    monitor = ZeroDteMoveMonitor(cache, threshold_pct=0.5, watch=("SPY",))
+    monitor.watch_symbols(["SPY"])
+    cache.apply(summary_batch("SPY", 0.8, FRIDAY), clock.monotonic())
+    cache.apply(quote_batch("SPY", 0.81, 0.81), clock.monotonic())
+    move = monitor.measure("SPY", clock.time(), datetime.now())
+    assert move is not None and move.move_pct == pytest.approx(1.25)
+    cache.apply(summary_batch("SPY", 0.0, FRIDAY), clock.monotonic())
+    assert monitor.measure("SPY", clock.time(), datetime.now()) is None
+
+
+def test_relevance_is_about_the_watched_symbols() -> None:
+    cache = MarketCache(FakeClock(ny(FRIDAY, 11)), ["SPY", "QQQ"])
+    moves = ZeroDteMoveMonitor(cache, threshold_pct=0.5, watch=("SPY",))
+    assert not moves.relevant(["SPY"])  # nothing watched yet
+    moves.watch_symbols(["SPY", "QQQ"])
+    assert moves.relevant(["QQQ", "SPY"]) and not moves.relevant(["QQQ"])
+    greeks = GreeksLimitMonitor(cache, delta_limit=1.0, gamma_limit=1.0)
+    assert not greeks.relevant([OPTION])
+    greeks.set_positions({OPTION: 100})
+    assert greeks.relevant([OPTION]) and not greeks.relevant(["SPY"])
+
+
+def test_book_greeks_sum_every_greek_and_skip_what_is_not_finite(cache: MarketCache, clock: FakeClock) -> None:
+    monitor = GreeksLimitMonitor(cache, delta_limit=50.0, gamma_limit=10.0)
+    put, qqq = ".SPY251219P480", ".QQQ251219C500"
+    monitor.set_positions({OPTION: 100, put: -100, qqq: 100})
+    # row: price, volatility, delta, gamma, theta, rho, vega
+    cache.apply(Batch("Greeks", [OPTION], ([1.0], [0.2], [0.5], [0.04], [-0.2], [0.1], [0.3])), clock.monotonic())
+    cache.apply(Batch("Greeks", [put], ([1.0], [0.2], [-0.3], [0.02], [math.nan], [0.1], [math.nan])), clock.monotonic())
+    book = monitor.portfolio()
+    assert book.delta == pytest.approx(100 * 0.5 + 100 * 0.3)
+    assert book.gamma == pytest.approx(100 * 0.04 - 100 * 0.02)
+    assert book.theta == pytest.approx(100 * -0.2)  # the put's NaN theta adds nothing
+    assert book.vega == pytest.approx(100 * 0.3)  # nor its NaN vega
+    assert book.positions_without_greeks == (qqq,)
+    cache.apply(Batch("Greeks", [OPTION], ([1.0], [0.2], [math.nan], [0.04], [-0.2], [0.1], [0.3])), clock.monotonic())
+    cache.apply(Batch("Greeks", [put], ([1.0], [0.2], [-0.3], [math.nan], [-0.1], [0.1], [0.2])), clock.monotonic())
+    book = monitor.portfolio()
+    assert book.positions_without_greeks == (OPTION, put, qqq)  # NaN delta or NaN gamma: not measured
+    assert (book.delta, book.gamma, book.theta, book.vega) == (0.0, 0.0, 0.0, 0.0)

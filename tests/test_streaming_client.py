@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -35,6 +36,7 @@ from tests.dxlink_server import DxLinkConnection, DxLinkServerDouble, quote
 FAST = StreamSettings(
     poll_interval_seconds=0.02,
     keepalive_interval_seconds=0.1,
+    keepalive_timeout_seconds=0.3,
     dead_link_seconds=0.5,
     handshake_timeout_seconds=2.0,
     connect_timeout_seconds=2.0,
@@ -57,11 +59,15 @@ def wait_until(predicate: Callable[[], object], timeout: float = 5.0) -> bool:
 
 
 class ScriptedTokens:
-    """Quote tokens for the double's URL: each fetch takes the next one (the last one repeats)."""
+    """Quote tokens for the double's URL: each fetch takes the next one (the last one repeats).
 
-    def __init__(self, url: str, tokens: Iterable[str]) -> None:
+    ``renewable`` is what ``invalidate`` answers: whether another fetch can bring another token.
+    """
+
+    def __init__(self, url: str, tokens: Iterable[str], renewable: bool = True) -> None:
         self.url = url
         self.tokens = list(tokens)
+        self.renewable = renewable
         self.fetches = 0
         self.invalidations = 0
 
@@ -70,8 +76,9 @@ class ScriptedTokens:
         token = self.tokens.pop(0) if len(self.tokens) > 1 else self.tokens[0]
         return QuoteToken(token, self.url, "api", time.monotonic())
 
-    def invalidate(self) -> None:
+    def invalidate(self) -> bool:
         self.invalidations += 1
+        return self.renewable
 
 
 class Signals:
@@ -241,14 +248,39 @@ def test_keepalives_keep_the_server_happy(streams: list[TastytradeWebSocket]) ->
         assert connection.violations == [] and len(server.connections) == 1
 
 
-def test_error_frame_reconnects(server: DxLinkServerDouble, streams: list[TastytradeWebSocket]) -> None:
+def test_error_frames_are_logged_and_the_session_continues(
+    server: DxLinkServerDouble, streams: list[TastytradeWebSocket]
+) -> None:
     stream, _ = start(server, streams)
-    subscribed(server, 0).send_error("BAD_ACTION", "something went wrong")
+    connection = subscribed(server, 0)
+    for n in range(4):  # within the default limit of 5 per minute
+        connection.send_error("BAD_ACTION", f"subscription {n} refused")
+    connection.send_events("Quote", [quote("SPY", 1.0, 1.1)])
+    assert wait_until(lambda: stream.get_real_time_quote("SPY") is not None)
+    signals = Signals(stream)
+    warning = signals.wait_for(lambda s: isinstance(s, LogLine) and "DXLink ERROR BAD_ACTION" in s.message)
+    assert isinstance(warning, LogLine) and warning.message.endswith("subscription 0 refused")  # then rate-limited
+    assert sum("DXLink ERROR" in text for text in signals.texts()) == 1
+    assert stream.status().error_frames == 4 and stream.is_connected
+    assert len(server.connections) == 1 and stream.status().reconnect_count == 0
+
+
+def test_error_burst_reconnects_with_backoff(server: DxLinkServerDouble, streams: list[TastytradeWebSocket]) -> None:
+    settings = StreamSettings(**{**FAST.__dict__, "error_limit": 2, "error_window_seconds": 5.0})
+    stream, _ = start(server, streams, settings=settings)
+    first = subscribed(server, 0)
+    first.send_error("BAD_ACTION", "no")
+    first.send_error("BAD_ACTION", "no")
+    time.sleep(0.1)
+    assert len(server.connections) == 1  # two are tolerated
+    first.send_error("INVALID_MESSAGE", "still no")
     subscribed(server, 1)
     change = Signals(stream).wait_for(
         lambda s: isinstance(s, ConnectionChanged) and s.state is ConnectionState.RECONNECTING
     )
-    assert isinstance(change, ConnectionChanged) and "DXLink ERROR BAD_ACTION" in change.reason
+    assert isinstance(change, ConnectionChanged)
+    assert "more than 2 DXLink ERROR frames within 5 s (last: DXLink ERROR INVALID_MESSAGE" in change.reason
+    assert stream.status().error_frames == 3 and len(server.connections) == 2
 
 
 def test_service_restart_close_reconnects(server: DxLinkServerDouble, streams: list[TastytradeWebSocket]) -> None:
@@ -279,16 +311,34 @@ def test_rejected_token_is_refreshed_once(server: DxLinkServerDouble, streams: l
     assert tokens.invalidations == 1 and tokens.fetches == 2 and server.rejected_auths == 1
 
 
-def test_rejected_twice_fails_clearly(server: DxLinkServerDouble, streams: list[TastytradeWebSocket]) -> None:
-    stream, tokens = start(server, streams, tokens=("bad-token",))
+def test_fixed_token_rejected_twice_fails_clearly(server: DxLinkServerDouble, streams: list[TastytradeWebSocket]) -> None:
+    source = ScriptedTokens(server.url, ["bad-token"], renewable=False)
+    stream = TastytradeWebSocket(None, ["SPY"], token_source=source, settings=FAST)
+    streams.append(stream)
+    stream.connect()
     signals = Signals(stream)
     signals.wait_for(lambda s: isinstance(s, ConnectionChanged) and s.state is ConnectionState.FAILED)
     status = stream.status()
     assert status.state is ConnectionState.FAILED and not stream.is_connected
-    assert status.last_error is not None and "rejected again after a token refresh" in status.last_error
-    assert server.rejected_auths == 2 and tokens.fetches == 2
+    assert status.last_error is not None and "fixed quote token was rejected again" in status.last_error
+    assert server.rejected_auths == 2 and source.fetches == 2
+    assert any(isinstance(s, LogLine) and s.level == "error" for s in signals.pull())
     time.sleep(0.2)
     assert len(server.connections) == 2  # no further attempts
+
+
+def test_renewable_token_rejections_are_retried_with_backoff(
+    server: DxLinkServerDouble, streams: list[TastytradeWebSocket]
+) -> None:
+    stream, tokens = start(server, streams, tokens=("bad-1", "bad-2", "bad-3", "bad-4", "good-token"))
+    subscribed(server, 4)
+    assert wait_until(lambda: stream.is_connected)
+    assert tokens.invalidations == 4 and server.rejected_auths == 4
+    states = [s.state for s in Signals(stream).pull() if isinstance(s, ConnectionChanged)]
+    assert ConnectionState.FAILED not in states and states.count(ConnectionState.RECONNECTING) == 4
+    delays = [float(s.reason.rsplit(" in ", 1)[1].split()[0]) for s in Signals(stream).seen
+              if isinstance(s, ConnectionChanged) and s.state is ConnectionState.RECONNECTING]
+    assert all(delay > 0 for delay in delays)  # never straight back
 
 
 def test_http_error_on_upgrade_backs_off_and_retries(server: DxLinkServerDouble, streams: list[TastytradeWebSocket]) -> None:
@@ -401,10 +451,13 @@ def test_oauth_flow_and_secrets_never_leak(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     requests: list[HttpRequest] = []
+    invalid_grant = threading.Event()
 
     def transport(request: HttpRequest) -> HttpResponse:
         requests.append(request)
         if request.url.endswith("/oauth/token"):
+            if invalid_grant.is_set():
+                return HttpResponse(401, json.dumps({"error": "invalid_grant", "error_description": REFRESH}).encode())
             return HttpResponse(200, json.dumps({"access_token": ACCESS, "expires_in": 900}).encode())
         body = {"data": {"token": QUOTE, "dxlink-url": server.url, "level": "api"}}
         return HttpResponse(200, json.dumps(body).encode())
@@ -417,16 +470,17 @@ def test_oauth_flow_and_secrets_never_leak(
     first = subscribed(server, 0)  # reached the URL that /api-quote-tokens returned
     assert first.token == QUOTE
     first.send_error("UNKNOWN", f"bad token {QUOTE} / {ACCESS}")  # a server echoing secrets
+    first.close(1011, f"closing for {QUOTE}")
     subscribed(server, 1)
-    server.valid_tokens = set()
-    server.connection(1).drop()
+    invalid_grant.set()  # the refresh token is revoked: the next refresh gets invalid_grant
+    server.connection(1).send_json({"type": "AUTH_STATE", "channel": 0, "state": "UNAUTHORIZED"})
     signals = Signals(stream)
     signals.wait_for(lambda s: isinstance(s, ConnectionChanged) and s.state is ConnectionState.FAILED)
-    assert [r.url.rsplit("/", 1)[1] for r in requests].count("api-quote-tokens") >= 3  # one per connect
+    assert [r.url.rsplit("/", 1)[1] for r in requests].count("api-quote-tokens") >= 2  # one per connect
 
     texts = signals.texts() + [repr(stream.status()), str(stream.status()), repr(stream), repr(config), caplog.text]
     joined = "\n".join(texts)
-    assert "DXLink ERROR UNKNOWN" in joined and "***" in joined
+    assert "DXLink ERROR UNKNOWN" in joined and "***" in joined and "invalid_grant" in joined
     for secret in (REFRESH, CLIENT_SECRET, ACCESS, QUOTE, "client-id-eeee5555"):
         assert secret not in joined
 
@@ -450,16 +504,28 @@ def test_from_settings_uses_the_algorithm_parameters(monkeypatch: pytest.MonkeyP
         signal_end: clock_time = clock_time(12, 0)
         delta_warning: float = 5.0
         gamma_warning: float = 1.0
+        max_quote_age_seconds: float = 30.0
+        error_limit: int = 3
+        error_window_seconds: float = 10.0
+        keepalive_timeout_seconds: float = 15.0
+        dead_link_seconds: float = 45.0
 
     monkeypatch.setenv("TASTYTRADE_REFRESH_TOKEN", REFRESH)
     monkeypatch.setenv("TASTYTRADE_CLIENT_SECRET", CLIENT_SECRET)
     friday = datetime(2025, 12, 19, 11, 30, tzinfo=NEW_YORK)
     stream = TastytradeWebSocket.from_settings(Params(), ["SPX"], clock=FridayClock(friday))
     cache = stream._cache  # the stream is not connected: feed its cache directly
-    cache.apply(Batch("Summary", ["SPX"], ([float(day_id(friday.date()))], [6000.0], [6000.0], [0.0])), 0.0)
-    cache.apply(Batch("Trade", ["SPX"], ([6018.0], [1.0], [1.0])), 1.0)
+    now = time.monotonic()
+    cache.apply(Batch("Summary", ["SPX"], ([float(day_id(friday.date()))], [6000.0], [6000.0], [0.0])), now)
+    cache.apply(Batch("Trade", ["SPX"], ([6018.0], [1.0], [1.0])), now - 31.0)
+    assert stream.check_0dte_entry("SPX") is None  # the price is older than max_quote_age_seconds (30)
+    cache.apply(Batch("Trade", ["SPX"], ([6018.0], [1.0], [1.0])), now)
     move = stream.check_0dte_entry("SPX")  # +0.3 % > 0.25 % inside 11:00-12:00
     assert move is not None and move.move_pct == pytest.approx(0.3)
+    settings = stream._settings
+    assert (settings.error_limit, settings.error_window_seconds) == (3, 10.0)
+    assert (settings.keepalive_timeout_seconds, settings.dead_link_seconds) == (15.0, 45.0)
+    assert stream.status().stale_after_seconds == 15.0
     stream.set_positions({"SPX": 6.0})
     assert [w.greek for w in stream.check_greeks_limits()] == ["delta"]
     monkeypatch.delenv("TASTYTRADE_REFRESH_TOKEN")

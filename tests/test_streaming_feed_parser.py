@@ -4,10 +4,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streaming.protocol import COLUMN_NAMES, FEED_EVENT_FIELDS, VALUE_FIELDS, Batch, FeedDecoder
+from streaming.protocol import COLUMN_NAMES, FEED_EVENT_FIELDS, VALUE_FIELDS, Batch, FeedDecoder, Layout
 
 QUOTE_FIELDS = FEED_EVENT_FIELDS["Quote"]  # eventType, eventSymbol, bidPrice, askPrice, bidSize, askSize
 
@@ -108,7 +109,7 @@ def test_ragged_frame_keeps_complete_records_and_reports() -> None:
 def test_misaligned_records_are_dropped_not_misread() -> None:
     decoder, problems = make_decoder()
     assert decoder.decode(["Quote", ["SPY", "Quote", 1.0, 2.0, 3.0, 4.0]]) == []
-    assert any(key == "misaligned-Quote" for key, _ in problems)
+    assert any(key == "record-Quote" and "1 of 1 Quote records dropped" in text for key, text in problems)
 
 
 def test_null_and_garbage_values_become_nan() -> None:
@@ -172,4 +173,118 @@ def test_requested_layout_is_the_guarded_fallback() -> None:
     assert batch.symbols == ["SPY"] and problems[0][0] == "layout-Quote"
     # A server that really used another layout fails the eventType check instead of being misread.
     assert decoder.decode(["Quote", ["SPY", 1.0, 2.0, 3.0, 4.0, 5.0]]) == []
-    assert problems[-1][0] == "misaligned-Quote"
+    assert problems[-1][0] == "record-Quote"
+
+
+# ----- one bad record costs only itself (issue 17 point 5) ---------------------------------------------
+def counting_decoder() -> tuple[FeedDecoder, list[tuple[str, str]], list[int]]:
+    problems: list[tuple[str, str]] = []
+    dropped: list[int] = []
+    decoder = FeedDecoder(lambda key, message: problems.append((key, message)), on_dropped=dropped.append)
+    decoder.configure(FEED_EVENT_FIELDS)
+    return decoder, problems, dropped
+
+
+def test_a_record_with_a_bad_symbol_is_dropped_alone() -> None:
+    decoder, problems, dropped = counting_decoder()
+    values = [
+        "Quote", "SPY", 1.0, 1.1, 5.0, 6.0,
+        "Quote", ["SPY"], 9.0, 9.1, 1.0, 1.0,
+        "Quote", None, 9.0, 9.1, 1.0, 1.0,
+        "Quote", 42, 9.0, 9.1, 1.0, 1.0,
+        "Quote", "SPX", 2.0, 2.1, "NaN", "NaN",
+    ]  # fmt: skip
+    (batch,) = decoder.decode(["Quote", values])
+    rows = as_dicts(batch)
+    assert [r["symbol"] for r in rows] == ["SPY", "SPX"]
+    assert rows[0]["ask_size"] == 6.0 and rows[1]["bid"] == 2.0 and math.isnan(rows[1]["bid_size"])
+    assert dropped == [3]
+    assert problems == [("record-Quote", "3 of 5 Quote records dropped (symbol not a string or eventType out of "
+                                         "place); the rest of the frame kept")]  # fmt: skip
+
+
+def test_a_record_whose_type_slot_is_wrong_is_dropped_alone() -> None:
+    decoder, problems, dropped = counting_decoder()
+    values = ["Quote", "SPY", 1.0, 1.1, 5.0, 6.0, "Trade", "QQQ", 3.0, 3.1, 1.0, 1.0, "Quote", "SPX", 2.0, 2.1, 1.0, 1.0]
+    (batch,) = decoder.decode(["Quote", values])
+    assert batch.symbols == ["SPY", "SPX"] and batch.columns[0] == [1.0, 2.0] and dropped == [1]
+
+
+def test_every_record_bad_gives_no_batch() -> None:
+    decoder, _, dropped = counting_decoder()
+    assert decoder.decode(["Quote", ["Quote", 1, 1.0, 1.1, 5.0, 6.0]]) == [] and dropped == [1]
+
+
+def test_without_event_type_a_shifted_layout_drops_the_frame() -> None:
+    decoder, problems, dropped = counting_decoder()
+    decoder.configure({"Quote": ["eventSymbol", "bidPrice", "askPrice"]})
+    # the server really sends four fields per record: records after the first are read shifted
+    assert decoder.decode(["Quote", ["SPY", 1.0, 1.1, 0, "SPX", 2.0, 2.1, 0, "QQQ", 3.0, 3.1, 0]]) == []
+    assert problems[-1][0] == "misaligned-Quote" and dropped == [4]
+    assert decoder.decode(["Quote", [0, 1.0, 1.1, "SPY", 2.0, 2.1]]) == []  # first slot wrong, last right
+    problems.clear()
+    (batch,) = decoder.decode(["Quote", ["SPY", 1.0, 1.1, "SPX", 2.0, 2.1]])
+    assert batch.symbols == ["SPY", "SPX"] and batch.columns[1] == [1.1, 2.1]
+    assert problems == [] and dropped == [4, 2]  # a clean frame reports nothing and drops nothing
+
+
+def test_without_event_type_a_bad_symbol_inside_drops_that_record_only() -> None:
+    decoder, _, dropped = counting_decoder()
+    decoder.configure({"Quote": ["eventSymbol", "bidPrice", "askPrice"]})
+    (batch,) = decoder.decode(["Quote", ["SPY", 1.0, 1.1, ["X"], 5.0, 5.1, "SPX", 2.0, 2.1]])
+    assert batch.symbols == ["SPY", "SPX"] and batch.columns[0] == [1.0, 2.0] and dropped == [1]
+
+
+def test_ragged_and_full_records_are_counted() -> None:
+    decoder, _, dropped = counting_decoder()
+    decoder.decode(["Quote", ["Quote", "SPY", 1.0, 2.0, 3.0, 4.0, "Quote", "QQQ"]])
+    decoder.decode([{"eventType": "Quote", "eventSymbol": 7}, "junk", {"eventType": "Quote", "eventSymbol": "SPY"}])
+    assert dropped == [1, 1, 1]
+
+
+def test_unknown_event_types_share_one_report_key() -> None:
+    decoder, problems, _ = counting_decoder()
+    decoder.decode(["Candle", [1, 2], "TimeAndSale", [3]])
+    assert [key for key, _ in problems] == ["kind-unrequested", "kind-unrequested"]
+    assert problems[0][1] == "unrequested event type 'Candle' ignored"
+
+
+def test_batches_are_immutable_slotted_values() -> None:
+    decoder, _, _ = counting_decoder()
+    (batch,) = decoder.decode(["Quote", ["Quote", "SPY", 1.0, 2.0, 3.0, 4.0]])
+    layout = decoder.layout("Quote")
+    for value in (batch, layout):
+        with pytest.raises(AttributeError):
+            object.__getattribute__(value, "__dict__")  # slots: no per-object dictionary
+    with pytest.raises(AttributeError):
+        batch.event_type = "Trade"  # type: ignore[misc]  # frozen: shared with the tool sink as is
+    with pytest.raises(AttributeError):
+        layout.width = 3  # type: ignore[misc, union-attr]
+
+
+def test_layout_marks_fields_not_sent_with_minus_one() -> None:
+    layout = Layout.from_fields("Quote", ["bidPrice", "eventSymbol", "askSize"])
+    assert layout == Layout(width=3, symbol_index=1, type_index=-1, value_indexes=(0, -1, -1, 2))
+    assert Layout.from_fields("Quote", ["eventType", "bidPrice"]) is None  # no symbol: unusable
+
+
+def test_a_fallback_layout_needs_event_type_to_guard_it() -> None:
+    problems: list[tuple[str, str]] = []
+    fallback = {"Quote": ["eventSymbol", "bidPrice", "askPrice"], "Candle": ["eventType", "eventSymbol"]}
+    decoder = FeedDecoder(lambda key, message: problems.append((key, message)), fallback)
+    assert decoder.decode(["Quote", ["SPY", 1.0, 1.1]]) == []  # an unguarded guess is not used
+    assert problems == [("layout-Quote", "Quote data before any FEED_CONFIG gave its fields; ignored")]
+
+
+def test_config_fields_must_all_be_names() -> None:
+    decoder, problems = make_decoder()
+    before = decoder.layout("Quote")
+    decoder.configure({"Quote": ["eventType", "eventSymbol", 5, "bidPrice"], "Trade": "price"})
+    assert decoder.layout("Quote") == before
+    assert [key for key, _ in problems] == ["config-Quote", "config-Trade"]
+
+
+def test_a_pair_whose_values_are_not_a_list_is_reported_as_such() -> None:
+    decoder, problems = make_decoder()
+    assert decoder.decode(["Quote", "SPY,1.0,1.1", 7, ["Quote", "SPY", 1.0, 2.0, 3.0, 4.0]]) == []
+    assert [key for key, _ in problems] == ["data-pairs", "data-pairs"]
