@@ -191,8 +191,16 @@ class TomKingFramework(QCAlgorithm):
             rate=self._reading(lambda: self.risk_free_interest_rate_model.get_interest_rate(self.time)),
             dividend_yield=self._reading(lambda: self.dividend_yield_model.get_dividend_yield(self.time)),
             call_volume=calls, put_volume=puts, future_contract=self._front_contract(),
-            # a stale stream (silent past the keepalive timeout agreed in SETUP) counts as down
-            stream_connected=self.websocket.status().is_connected if self.websocket is not None else None)
+            **self._stream_health())
+
+    def _stream_health(self) -> dict[str, Any]:
+        """A stale stream (silent past the keepalive timeout agreed in SETUP) counts as down; a FAILED one
+        (credentials rejected) will not come back, so the desk's stream trigger fires at once."""
+        if self.websocket is None:
+            return {}
+        status = self.websocket.status()
+        return {"stream_connected": status.is_connected,
+                "stream_failure": (status.last_error or "stopped") if status.has_failed else None}
 
     @staticmethod
     def _reading(read: Any) -> Reading:

@@ -222,7 +222,7 @@ class Desk:
             portfolio_delta=book.delta_reading() if book is not None else Reading(0.0),
             underlying_data_age_minutes=self.series.data_age_minutes("underlying", now, self.session_start, True),
             vix_data_age_minutes=self.series.data_age_minutes("vix", now, self.session_start, False),
-            websocket_down_seconds=self._stream_down_seconds(snap),
+            websocket_down_seconds=self._stream_down_seconds(snap), websocket_failed=snap.stream_failure,
             greeks_breaches=(tuple(self.greeks_monitor.limit_alerts(book))
                              if book is not None and book.measurable else ()),
             greeks_unavailable=unmeasurable)

@@ -29,7 +29,8 @@ class BarSnapshot:
     contracts traded this minute (real trade bars only); ``rate``/``dividend_yield``: LEAN's
     risk-free rate and the underlying's dividend yield (decimals per year, or why unavailable);
     ``future_contract``: the E-mini contract LEAN's continuous series maps to now; ``stream_connected``:
-    the live DXLink stream's state, None when no stream runs (backtests, or none configured).
+    the live DXLink stream's state, None when no stream runs (backtests, or none configured);
+    ``stream_failure``: why the stream stopped for good (its FAILED state), None otherwise.
     """
 
     time: datetime
@@ -45,6 +46,7 @@ class BarSnapshot:
     put_volume: float = 0.0
     future_contract: str = ""
     stream_connected: bool | None = None
+    stream_failure: str | None = None
 
 
 class OrderStatus(enum.Enum):

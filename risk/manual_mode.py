@@ -75,6 +75,7 @@ class HealthInputs:
     underlying_data_age_minutes: float | None = None
     vix_data_age_minutes: float | None = None
     websocket_down_seconds: float | None = None
+    websocket_failed: str | None = None  # why the stream stopped for good (rejected credentials): no waiting
     greeks_breaches: tuple[str, ...] = ()
     greeks_unavailable: str | None = None
 
@@ -237,7 +238,10 @@ class ManualModeFallback:
                 active.append(self._trigger("stale_data", f"Stale data: no new {name} bar for {age:.0f} min "
                                             f"(limit {s.stale_data_minutes:g})", f"{age:.0f}"))
         down = health.websocket_down_seconds
-        if down is not None and down > s.websocket_down_seconds:
+        if health.websocket_failed is not None:
+            active.append(self._trigger("websocket", f"Live stream failed for good: {health.websocket_failed}",
+                                        "failed"))
+        elif down is not None and down > s.websocket_down_seconds:
             active.append(self._trigger("websocket", f"Live stream down for {down:.0f} s "
                                         f"(limit {s.websocket_down_seconds:g})", f"{down:.0f}"))
         return active

@@ -59,6 +59,11 @@ class StreamStatus:
         """Connected *and* fresh: a stale link is not connected for anyone relying on its data."""
         return self.state is ConnectionState.CONNECTED
 
+    @property
+    def has_failed(self) -> bool:
+        """Stopped for good: reconnecting cannot help (see ``ConnectionState.FAILED``)."""
+        return self.state is ConnectionState.FAILED
+
 
 @dataclass(frozen=True, slots=True)
 class ConnectionChanged:

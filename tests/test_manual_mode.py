@@ -78,6 +78,20 @@ TRIGGERS = {
 STATES = ["MANUAL", "REDUCE_ONLY"]
 
 
+def test_a_stream_that_failed_for_good_triggers_at_once_and_a_short_outage_does_not():
+    """A FAILED stream (credentials rejected) will not come back: the stream trigger fires on the first
+    bar, not after manual-websocket-down-seconds; an outage within the limit is no trigger."""
+    fallback, world = _fallback()
+    short = HealthInputs(vix=Reading(20.0), portfolio_delta=Reading(0.0), websocket_down_seconds=120.0)
+    assert fallback.check_automation_health(NOW, short) and world.alerts == []
+    failed = HealthInputs(vix=Reading(20.0), portfolio_delta=Reading(0.0), websocket_down_seconds=0.0,
+                          websocket_failed="HTTP 401 (invalid_grant)")
+    fallback.check_automation_health(NOW, failed)
+    assert [(t.name, t.reason, t.value) for t in fallback.active_triggers] == [
+        ("websocket", "Live stream failed for good: HTTP 401 (invalid_grant)", "failed")]
+    assert fallback.state is AutomationState.REDUCE_ONLY and len(world.alerts) == 1
+
+
 @pytest.mark.parametrize("configured", STATES)
 @pytest.mark.parametrize("trigger", sorted(TRIGGERS))
 @pytest.mark.parametrize("start", list(AutomationState))

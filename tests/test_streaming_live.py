@@ -14,6 +14,8 @@ import pytest
 from replay.engine import double as ld
 from risk.manual_mode import AutomationState
 from streaming import ConnectionState, TastytradeWebSocket
+from streaming.client import SessionEnd
+from streaming.protocol import EndReason
 from streaming.symbols import e_mini_front_expiry, e_mini_streamer_symbols, live_stream_symbols, third_friday
 from tests.lean_fixtures import bar_slice
 
@@ -100,12 +102,16 @@ def test_a_stale_stream_counts_as_down(live_algo: ld.QCAlgorithm) -> None:
 
 def test_a_failed_stream_raises_the_stream_trigger_and_an_alert(live_algo: ld.QCAlgorithm) -> None:
     client = live_algo.websocket._client
-    client._set_state(ConnectionState.FAILED, "POST /oauth/token: HTTP 401 (invalid_grant); stopped")
+    client._fail(SessionEnd(EndReason.AUTH_FAILED, "POST /oauth/token: HTTP 401 (invalid_grant)"))
     ld.step(live_algo, bar_slice(live_algo, _at(10, 0), spx=3700.0))
-    assert "[WebSocket] failed: POST /oauth/token: HTTP 401 (invalid_grant); stopped" in live_algo.logs
-    ld.step(live_algo, bar_slice(live_algo, _at(10, 3), spx=3700.0))
+    assert any(line.startswith("[WebSocket] failed: POST /oauth/token: HTTP 401 (invalid_grant); tastytrade declared")
+               for line in live_algo.logs)
+    # a permanent failure does not wait out manual-websocket-down-seconds: it will not come back
     assert live_algo.desk.manual_mode.state is AutomationState.REDUCE_ONLY
-    assert any(line.startswith("[ALERT]") and "Live stream down" in line for line in live_algo.logs)
+    alerts = [line for line in live_algo.logs if line.startswith("[ALERT]") and "Live stream failed for good" in line]
+    assert len(alerts) == 1 and "invalid_grant" in alerts[0]
+    ld.step(live_algo, bar_slice(live_algo, _at(10, 3), spx=3700.0))
+    assert len([line for line in live_algo.logs if line.startswith("[ALERT]") and "stream" in line]) == 1  # once
 
 
 def test_the_0dte_move_signal_fires_on_the_e_mini_against_the_double() -> None:
