@@ -111,6 +111,19 @@ def test_object_store_round_trip_and_persistence(tmp_path):
         store.read("manual/state")
 
 
+def test_object_store_without_a_folder_keeps_values_in_memory():
+    """The double's default store (a run without an output folder) writes nothing to disk: no
+    lean-double-store-* folder is left in the temp directory."""
+    from replay.engine.algorithm import QCAlgorithm
+
+    store = QCAlgorithm().object_store
+    store.save("k", "caf\u00e9")
+    assert store.folder is None and store.contains_key("k") and store.read("k") == "caf\u00e9"
+    assert store.delete("k") and not store.contains_key("k") and not store.delete("k")
+    with pytest.raises(KeyError):
+        store.read("k")
+
+
 def test_scheduled_events_fire_once_in_their_minute():
     schedule, dates, times = ScheduleManager(), DateRules(), TimeRules()
     fired: list[str] = []

@@ -15,7 +15,6 @@ are the same clock in the replay).
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -129,9 +128,9 @@ class QCAlgorithm(Strict):
 
     @property
     def object_store(self) -> ObjectStore:
-        """Folder-backed store; a runner sets the folder, tests get a fresh temporary one."""
+        """Folder-backed store when a runner sets the folder, else in memory (nothing left on disk)."""
         if self._object_store is None:
-            self._object_store = ObjectStore(Path(tempfile.mkdtemp(prefix="lean-double-store-")))
+            self._object_store = ObjectStore(None)
         return self._object_store
 
     def use_object_store(self, folder: Path) -> None:
