@@ -40,6 +40,7 @@ from replay.engine.lean_types import DataNormalizationMode, DelistingType, NotIm
 from replay.engine.market_data import BaseData, Delisting, Dividend, OptionChain, Slice, SymbolChangedEvent
 from replay.engine.rates import RateCurve
 from replay.engine.transactions import TransactionManager
+from replay.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN_PY = ROOT / "main.py"
@@ -47,7 +48,7 @@ SAMPLES = 4000  # BacktestingResultHandler: ~4000 equity samples per backtest
 MINIMUM_SAMPLE_PERIOD = timedelta(minutes=4)
 
 
-class ReplayInputError(ValueError):
+class ReplayInputError(UsageError, ValueError):
     """The run cannot start as configured (no dates, end before start...)."""
 
 
@@ -89,6 +90,12 @@ class ReplayRun:
     def broker(self) -> TransactionManager:
         transactions: TransactionManager = self.algorithm.transactions
         return transactions
+
+    @property
+    def data_failure(self) -> Exception | None:
+        """A malformed file an algorithm's ``history`` request met, even if the algorithm caught it."""
+        failure: Exception | None = getattr(self.algorithm.history_source, "failure", None)
+        return failure
 
 
 def load_algorithm_class(path: Path) -> type:
