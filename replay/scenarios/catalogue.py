@@ -85,6 +85,15 @@ class Scenario:
     def days(self) -> list[dt.date]:
         return [self.monday + dt.timedelta(days=i) for i in range(5)]
 
+    def parameters(self) -> dict[str, str]:
+        """The LEAN parameters the written data decides (core.settings names): the week and the
+        instruments; the scenarios model no sector ETFs, so breadth reads unavailable."""
+        return {
+            "start-date": self.days[0].isoformat(), "end-date": self.days[-1].isoformat(), "underlying": "SPX",
+            "underlying-type": "index", "option-ticker": "SPXW", "futures-enabled": "true",
+            "friday-breadth-proxy": "none",
+        }
+
 
 @dataclass(frozen=True)
 class ScenarioFacts:
@@ -160,6 +169,9 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+DEFAULT_SCENARIO = "quiet-week"  # what ``python -m replay`` runs without arguments
+
+
 def scenario_names() -> list[str]:
     """Names accepted by :func:`write_scenario` (and ``python -m replay --scenario``)."""
     return list(SCENARIOS)
@@ -193,12 +205,7 @@ def write_scenario(name: str, folder: Path) -> ScenarioInfo:
     sw.write_es(sink, sc.seed, es, es_sessions[0].day)
     sw.write_reference(sink)
     facts = _facts(spx, vix, vix9d, chains[-1], es, len(week))
-    parameters = {
-        "start-date": week[0].isoformat(), "end-date": week[-1].isoformat(), "underlying": "SPX",
-        "underlying-type": "index", "option-ticker": "SPXW", "futures-enabled": "true",
-        "friday-breadth-proxy": "none",  # the scenarios model no sector ETFs: breadth reads unavailable
-    }
-    return ScenarioInfo(sc.name, sc.description, week[0], week[-1], parameters, facts, Path(folder),
+    return ScenarioInfo(sc.name, sc.description, week[0], week[-1], sc.parameters(), facts, Path(folder),
                         sink.files, sink.bytes, tuple(week))
 
 
@@ -243,5 +250,5 @@ def _premarket_move(es: sw.EsBars, day: dt.date, prev: dt.date) -> float:
     return 100.0 * (float(es.trade[i, 3]) / float(es.trade[j, 3]) - 1.0)
 
 
-__all__ = ["SCENARIOS", "Scenario", "ScenarioFacts", "ScenarioInfo", "scenario_names", "write_scenario"]
+__all__ = ["DEFAULT_SCENARIO", "SCENARIOS", "Scenario", "ScenarioFacts", "ScenarioInfo", "scenario_names", "write_scenario"]
 
