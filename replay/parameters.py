@@ -100,12 +100,12 @@ def command_line(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return found
 
 
-def check_settings(parameters: Mapping[str, str]) -> None:
+def check_settings(parameters: Mapping[str, str], source: str = "") -> None:
     """Parse ``main.py``'s settings from ``parameters`` now, as its ``initialize`` will."""
     try:
         load_settings(parameters.get)
     except SettingsError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"{source}: {exc}" if source else str(exc)) from None
 
 
 def resolve(algorithm: Path, scenario: Mapping[str, str], cli: Iterable[tuple[str, str]],
@@ -118,5 +118,6 @@ def resolve(algorithm: Path, scenario: Mapping[str, str], cli: Iterable[tuple[st
     check_names(given, known, "--parameter", reader)
     merged = {**project, **scenario, **given, **dates}
     if is_project_main(algorithm):
+        check_settings(project, str(algorithm.parent / CONFIG_NAME))  # lean backtest would fail on it too
         check_settings(merged)
     return merged

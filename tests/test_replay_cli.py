@@ -232,3 +232,39 @@ def test_the_cli_process_exits_non_zero_without_a_traceback(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip() == ("python -m replay: error: unknown parameter 'cahs' (--parameter): "
                                    "did you mean 'cash'?")
+
+
+def _project_main(tmp_path: Path, monkeypatch, **edits: str) -> Path:
+    """A copy of the project (main.py beside an edited config.json) that the replay treats as main.py."""
+    import replay.parameters
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "main.py").write_text((ROOT / "main.py").read_text())
+    config = json.loads((ROOT / "config.json").read_text())
+    config["parameters"].update(edits)
+    (project / "config.json").write_text(json.dumps(config, indent=2))
+    monkeypatch.setattr(replay.parameters, "PROJECT_MAIN", (project / "main.py").resolve())
+    return project / "main.py"
+
+
+SMALL_CHAIN = ["--parameter", "option-strikes-around-atm", "4", "--parameter", "option-max-expiry-days", "2"]
+
+
+def test_main_py_runs_with_its_edited_config_json(capsys, tmp_path, monkeypatch, week):
+    """An edited config.json is what the replay runs, as lean backtest would; --parameter wins over it."""
+    algorithm = _project_main(tmp_path, monkeypatch, cash="25000")
+    status, out, err = _run(capsys, "--algorithm", str(algorithm), "--data", str(week), "--out", str(tmp_path / "o"),
+                            *MONDAY, *SMALL_CHAIN)
+    assert status == 0, err
+    assert "Start Equity: 25000" in out
+    status, out, err = _run(capsys, "--algorithm", str(algorithm), "--data", str(week), "--out", str(tmp_path / "o"),
+                            *MONDAY, *SMALL_CHAIN, "--parameter", "cash", "30000")
+    assert status == 0 and "Start Equity: 30000" in out
+
+
+def test_a_bad_value_in_main_pys_config_json_names_the_file(capsys, tmp_path, monkeypatch, week):
+    algorithm = _project_main(tmp_path, monkeypatch, **{"greeks-delta-limit": "-5"})
+    status, _o, err = _run(capsys, "--algorithm", str(algorithm), "--data", str(week), "--out", str(tmp_path / "o"))
+    line = _one_line(err)
+    assert status == 2 and f"{algorithm.parent / 'config.json'}: invalid LEAN parameters: greeks-delta-limit='-5'" in line
