@@ -17,14 +17,7 @@ from replay.data import LeanDataError
 from replay.errors import DataError, UsageError
 from replay.parameters import is_project_main, resolve
 from replay.scenarios import DEFAULT_SCENARIO, SCENARIOS, write_scenario
-from replay.session import (
-    OUTPUT_ROOT,
-    check_data,
-    describe_failure,
-    output_name,
-    parse_day,
-    prepare_out,
-)
+from replay.session import OUTPUT_ROOT, check_data, describe_failure, output_name, parse_day, prepare_out
 
 PROG = "python -m replay"
 MAIN_PY = Path(__file__).resolve().parents[1] / "main.py"

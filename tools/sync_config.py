@@ -22,12 +22,7 @@ from pathlib import Path
 
 from core.settings import default_parameters, parameter_docs
 from replay.errors import UsageError
-from replay.parameters import (
-    CONFIG_NAME,
-    check_names,
-    check_settings,
-    config_parameters,
-)
+from replay.parameters import CONFIG_NAME, check_names, check_settings, config_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / CONFIG_NAME

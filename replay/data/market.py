@@ -23,13 +23,7 @@ import numpy as np
 
 from replay.data.errors import LeanDataError
 from replay.data.paths import DEFAULT_MARKET, SecurityType
-from replay.data.timestamps import (
-    CHICAGO,
-    NEW_YORK,
-    UTC,
-    supported_zone,
-    to_new_york_ms,
-)
+from replay.data.timestamps import CHICAGO, NEW_YORK, UTC, supported_zone, to_new_york_ms
 
 DEFAULT_DATA_ZONE: dict[SecurityType, str] = {
     SecurityType.EQUITY: NEW_YORK,

@@ -18,16 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from replay.data import LeanDataError, LeanDataReader, QuoteBars, TradeBars
-from replay.data import OpenInterest as OiColumns
+from replay.data import LeanDataError, LeanDataReader, OpenInterest as OiColumns, QuoteBars, TradeBars
 from replay.engine.exchange import DATA_TYPE
 from replay.engine.feed import contract_key, data_ticker, equity_price_scale
-from replay.engine.lean_types import (
-    DataNormalizationMode,
-    NotImplementedInDouble,
-    Resolution,
-    SecurityType,
-)
+from replay.engine.lean_types import DataNormalizationMode, NotImplementedInDouble, Resolution, SecurityType
 from replay.engine.market_data import OpenInterest, QuoteBar, TradeBar
 from replay.engine.symbols import Symbol, as_symbol
 
