@@ -38,6 +38,7 @@ from replay.engine.history import History
 from replay.engine.iv import LeanIvModel
 from replay.engine.lean_types import DataNormalizationMode, DelistingType, NotImplementedInDouble, SecurityType
 from replay.engine.market_data import BaseData, Delisting, Dividend, OptionChain, Slice, SymbolChangedEvent
+from replay.engine.marks import mid_marked_value
 from replay.engine.rates import RateCurve
 from replay.engine.transactions import TransactionManager
 from replay.errors import UsageError
@@ -69,6 +70,8 @@ class ReplayConfig:
 class EquityPoint:
     time: datetime
     equity: float
+    marked: float | None = None  # every quoted holding at its mid (the chart's curve, see replay.engine.marks)
+    benchmark: float | None = None  # the benchmark's price (LEAN's "Benchmark" chart)
 
 
 @dataclasses.dataclass
@@ -143,6 +146,7 @@ class Replay:
             raise ReplayInputError(f"{config.algorithm.name} sets no start or end date: give --start and --end")
         if algorithm.end_date < algorithm.start_date:
             raise ReplayInputError(f"end date {algorithm.end_date} is before start date {algorithm.start_date}")
+        algorithm.set_locked()
         self.start, self.end = algorithm.start_date, algorithm.end_date
         algorithm.time = datetime.combine(self.start, time())
         self._iv: dict[Any, LeanIvModel] = {}
@@ -282,9 +286,15 @@ class Replay:
         if data.has_data:
             algorithm.on_data(data)
         algorithm.transactions.scan()
-        result.equity.append(EquityPoint(now, float(algorithm.portfolio.total_portfolio_value)))
+        value = float(algorithm.portfolio.total_portfolio_value)
+        result.equity.append(EquityPoint(now, value, mid_marked_value(algorithm.portfolio, value), self._benchmark()))
         if now > self._next_sample:
             self._sample(result, now)
+
+    def _benchmark(self) -> float | None:
+        symbol = self.algorithm.benchmark
+        security = self.algorithm.securities.get(symbol) if symbol is not None else None
+        return float(security.price) if security is not None and security.price else None
 
     def _sample(self, result: ReplayRun, now: datetime, force: bool = False) -> None:
         if force or now > self._next_sample:
