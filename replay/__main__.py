@@ -94,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from replay.engine.results import statistics, summary_text, write_outputs
+    from replay.engine.results import statistics
     from replay.engine.runner import ReplayConfig, run_replay
+    from replay.outputs import run_trades, summary, write_outputs
 
     algorithm: Path = args.algorithm
     if not algorithm.is_file():
@@ -122,11 +123,11 @@ def _replay(args: argparse.Namespace) -> int:
                               start, end)
         run = run_replay(config)
         check_data(run, data)
-        stats = statistics(run)
-        title = f"scenario {scenario.name}" if scenario else f"{args.data} ({algorithm.name})"
-        written = write_outputs(run, stats, out)
-    print(summary_text(stats))
-    print(f"Results ({title}) in {out}/: {', '.join(path.name for path in written)}")
+        stats, trades = statistics(run), run_trades(run)
+        title = f"{algorithm.name} on scenario {scenario.name}" if scenario else f"{algorithm.name} on {args.data}"
+        written = write_outputs(run, stats, out, title, trades)
+    print(summary(stats, trades))
+    print(f"Results in {out}/: {', '.join(path.name for path in written)}")
     return 0
 
 

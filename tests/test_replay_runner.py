@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from replay.engine import double as ld
-from replay.engine.results import max_drawdown_pct, statistics, write_outputs
+from replay.engine.results import max_drawdown_pct, statistics
+from replay.outputs import write_outputs
 from replay.engine.runner import ReplayConfig, run_replay
 from replay.engine.services import DateRules, ObjectStore, ScheduleManager, TimeRules
 
