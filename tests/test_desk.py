@@ -316,3 +316,23 @@ def test_an_unreadable_trade_book_starts_manual():
     world = World(live=True, records={"tom-king/live/trade-book.json": '{"trades": [{"trade_id": 1}]}'})
     assert world.desk.manual_mode.state is AutomationState.MANUAL
     assert world.desk.manual_mode.reason.startswith("unreadable trade-book record: KeyError")
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_the_automation_state_and_how_to_resume_are_runtime_statistics_when_they_change(live):
+    """A halt shows in LEAN's results panel (and the replay's summary) with how a human resumes it; live,
+    the token stays in the alert (whoever resumes must have read it)."""
+    world = World(live=live)
+    world.run(time(9, 35), _drift(0.0))
+    statistics = {a.name: a.value for a in world.actions if isinstance(a, SetStatistic)}
+    assert (statistics["Automation State"], statistics["Resume With"]) == ("AUTOMATIC", "not halted")
+    world.actions.clear()
+    _, actions = world.desk.on_command("manual", {"reason": "news"}, world.now)
+    shown = {a.name: a.value for a in actions if isinstance(a, SetStatistic)}
+    token = world.desk.manual_mode.ack_token
+    assert shown["Automation State"] == "MANUAL"
+    expected = "<token from the alert>" if live else token
+    resume = f'live command {{"command": "resume", "token": "{expected}"}} once no trigger is active'
+    assert shown["Resume With"] == resume
+    _, again = world.desk.on_command("status", {}, world.now)
+    assert not any(isinstance(a, SetStatistic) for a in again)  # unchanged: not repeated
