@@ -20,7 +20,7 @@ from collections import deque
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from core.market import BookPosition, ChainColumns, ContractSpec, Reading, SeriesBar
+from core.market import BookPosition, ChainColumns, ContractSpec, ContractTable, Reading, SeriesBar
 from core.orders import OrderIntent
 from core.settings import Settings, load_settings
 from desk import Desk
@@ -52,6 +52,7 @@ class TomKingFramework(QCAlgorithm):
         self._contracts: dict[Symbol, ContractSpec] = {}
         self._symbols: dict[ContractSpec, Symbol] = {}
         self._last_quote: dict[Symbol, datetime] = {}  # time of each contract's last real (not fill-forward) quote
+        self._table = ContractTable()  # each chain contract's fixed columns, converted once
         self._previous_session: tuple[date, date] | None = None
         self.webhook = (WebhookAlerter(self.cfg.manual.alert_webhook_url)
                         if self.live_mode and self.cfg.manual.alert_webhook_url else None)
@@ -183,7 +184,7 @@ class TomKingFramework(QCAlgorithm):
             return BarSnapshot(self.time, False, self._previous_trading_day(), bars, ChainColumns.empty(), (),
                                float(self.portfolio.total_portfolio_value), Reading.missing("out of session"),
                                Reading.missing("out of session"), future_contract=self._front_contract())
-        held = {h.symbol for h in self.portfolio.values() if h.invested}
+        held = {h.symbol for h in self.portfolio.values() if h.invested} if self.portfolio.invested else set()
         chain, calls, puts = self._chain_columns(slice, held)
         return BarSnapshot(
             time=self.time, in_session=True, previous_session=self._previous_trading_day(), bars=bars,
@@ -242,27 +243,32 @@ class TomKingFramework(QCAlgorithm):
     def _chain_columns(self, slice: Slice, held: set[Symbol]) -> tuple[ChainColumns, float, float]:
         """The option chain as column arrays, and the call and put contracts really traded this minute.
 
-        LEAN's model IV is read only for held contracts (LEAN evaluates it lazily, and it is only a
-        fallback for a position whose quote is unusable)."""
+        One pass over the chain with one lookup per contract (this runs for hundreds of contracts every
+        minute); a contract's fixed columns come from ``_table``. A contract's volume is its slice trade
+        bar's (LEAN zeroes a fill-forward bar's volume), so it counts only real trades. LEAN's model IV
+        is read only for held contracts (LEAN evaluates it lazily, and it is only a fallback for a
+        position whose quote is unusable)."""
         chain = slice.option_chains.get(self.option_symbol)
         if chain is None:
             return ChainColumns.empty(), 0.0, 0.0
-        contracts: list[ContractSpec] = []
+        rows: list[int] = []
         quotes: list[tuple[float, ...]] = []
-        volume = {True: 0.0, False: 0.0}
-        bars, quote_bars, now = slice.bars, slice.quote_bars, self.time
+        quote_bars, now, last_quote, table = slice.quote_bars, self.time, self._last_quote, self._table
         for lean_contract in chain:
             symbol = lean_contract.symbol
-            contract = self._contracts.get(symbol) or self._contract_from_symbol(symbol)
-            contracts.append(contract)
-            if quote_bars.contains_key(symbol) and not quote_bars[symbol].is_fill_forward:
-                self._last_quote[symbol] = now
-            seen = self._last_quote.get(symbol)
+            row = table.row(symbol)
+            if row is None:
+                row = table.add(symbol, self._contracts.get(symbol) or self._contract_from_symbol(symbol))
+            rows.append(row)
+            quote = quote_bars.get(symbol)
+            if quote is not None and not quote.is_fill_forward:
+                last_quote[symbol] = now
+            seen = last_quote.get(symbol)
             age = (now - seen).total_seconds() / 60.0 if seen is not None else float("nan")
-            if bars.contains_key(symbol) and not bars[symbol].is_fill_forward:
-                volume[contract.is_call] += float(bars[symbol].volume)
             quotes.append((*_quote_row(lean_contract, symbol in held), age))
-        return ChainColumns.from_rows(contracts, quotes), volume[True], volume[False]
+        columns = table.columns(rows, quotes)
+        calls = float(columns.volume[columns.is_call].sum())
+        return columns, calls, float(columns.volume.sum()) - calls
 
     def _contract_from_symbol(self, symbol: Symbol) -> ContractSpec:
         """Our contract identity from LEAN's security identifier (also for holdings never in the chain)."""
@@ -278,6 +284,8 @@ class TomKingFramework(QCAlgorithm):
 
     def _positions(self) -> tuple[BookPosition, ...]:
         """Holdings with their multipliers; stock and futures carry their own price."""
+        if not self.portfolio.invested:
+            return ()
         held = []
         for holding in self.portfolio.values():
             if not holding.invested:

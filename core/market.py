@@ -8,6 +8,7 @@ invents a number.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
@@ -108,12 +109,68 @@ class ChainColumns:
             multiplier=np.fromiter((c.multiplier for c in contracts), np.float64, len(contracts)),
             lean_iv=table[:, 5], quote_age_minutes=table[:, 6])
 
+    @functools.cached_property
+    def row_of(self) -> dict[ContractSpec, int]:
+        """Each contract's row (built once per chain: exits look legs up every minute)."""
+        return {c: i for i, c in enumerate(self.contracts)}
+
     def expiries(self) -> list[date]:
         """Distinct expiries present in the chain, ascending."""
         return [d.astype(date) for d in np.unique(self.expiry)]
 
     def has_expiry(self, day: date) -> bool:
         return bool(np.any(self.expiry == np.datetime64(day, "D")))
+
+
+class ContractTable:
+    """Every contract seen, with its fixed columns (strike, expiry, right, multiplier) stored once.
+
+    Why: a minute's chain is hundreds of contracts that are almost always the same ones; converting each
+    contract's identity again every minute (dates to ``datetime64`` above all) was most of a replay's
+    time. A bar's chain is built by indexing these arrays with the rows of the contracts it holds.
+    Keys are whatever identifies a contract to the caller (LEAN's ``Symbol`` in ``main.py``).
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[object, int] = {}
+        self.contracts: list[ContractSpec] = []
+        self._arrays: tuple[FloatArray, NDArray[np.datetime64], NDArray[np.bool_], FloatArray] | None = None
+
+    def row(self, key: object) -> int | None:
+        return self._rows.get(key)
+
+    def add(self, key: object, contract: ContractSpec) -> int:
+        """Register ``contract`` under ``key`` (once) and return its row."""
+        row = self._rows.get(key)
+        if row is None:
+            row = self._rows[key] = len(self.contracts)
+            self.contracts.append(contract)
+            self._arrays = None
+        return row
+
+    def is_call(self, row: int) -> bool:
+        return self.contracts[row].is_call
+
+    def columns(self, rows: list[int], quotes: list[tuple[float, ...]]) -> ChainColumns:
+        """The chain of the contracts at ``rows`` with their per-bar ``(bid, ask, last, volume,
+        open_interest, lean_iv, quote_age)`` tuples, in the same order."""
+        if not rows:
+            return ChainColumns.empty()
+        if self._arrays is None:
+            c = self.contracts
+            self._arrays = (np.fromiter((x.strike for x in c), np.float64, len(c)),
+                            np.array([x.expiry for x in c], dtype="datetime64[D]"),
+                            np.fromiter((x.is_call for x in c), np.bool_, len(c)),
+                            np.fromiter((x.multiplier for x in c), np.float64, len(c)))
+        strike, expiry, is_call, multiplier = self._arrays
+        index = np.asarray(rows, dtype=np.intp)
+        table = np.asarray(quotes, dtype=np.float64).reshape(len(rows), 7)
+        contracts = self.contracts
+        return ChainColumns(
+            contracts=tuple(contracts[r] for r in rows), strike=strike[index], expiry=expiry[index],
+            is_call=is_call[index], bid=table[:, 0], ask=table[:, 1], last=table[:, 2], volume=table[:, 3],
+            open_interest=table[:, 4], multiplier=multiplier[index], lean_iv=table[:, 5],
+            quote_age_minutes=table[:, 6])
 
 
 @dataclasses.dataclass(frozen=True)

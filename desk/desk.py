@@ -80,6 +80,7 @@ class Desk:
         self._active_hedges: set[str] = set()
         self._saved_book = book_to_text(self.trading.book)
         self._reconcile_pending = False
+        self._state_shown: tuple[AutomationState, str] | None = None
 
     # --- start ----------------------------------------------------------------------------------
 
@@ -144,7 +145,22 @@ class Desk:
 
     def _take(self) -> list[Action]:
         self._save_trades()
+        self._show_state()
         return self.outbox.take()
+
+    def _show_state(self) -> None:
+        """The automation state and, while halted, how a human resumes it, as runtime statistics (LEAN's
+        results panel, the replay's summary) whenever they change. Live, the token stays in the alert:
+        whoever resumes must have read it."""
+        mm = self.manual_mode
+        shown = (mm.state, mm.ack_token)
+        if shown == self._state_shown:
+            return
+        self._state_shown = shown
+        token = "<token from the alert>" if self.live else mm.ack_token
+        self.outbox.statistic("Automation State", mm.state.name)
+        self.outbox.statistic("Resume With", "not halted" if mm.state is AutomationState.AUTOMATIC else
+                              f'live command {{"command": "resume", "token": "{token}"}} once no trigger is active')
 
     # --- one bar ----------------------------------------------------------------------------------
 
@@ -429,7 +445,6 @@ class Desk:
                 self.outbox.log(f"[DATA] {tracker.name}: days with data: {seen}")
             mm, out = self.manual_mode, self.outbox
             out.log(f"[STATUS] {mm.status()}")
-            out.statistic("Automation State", mm.state.name)
             out.statistic("Trade Suggestions", str(len(mm.pending_trades)))
             out.statistic("Section 9B Opportunities", str(self.trading.opportunities_seen))
             out.statistic(self._delta_statistic, f"{self._max_abs_delta:.2f}")

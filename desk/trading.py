@@ -68,9 +68,12 @@ class Trading:
         for trade in book.stale_closes(market.time):
             for order_id in book.close_timed_out(trade):
                 out.add(CancelOrder(order_id))
+        open_trades = book.in_state(TradeState.OPEN)
+        if not open_trades:
+            return
         max_age = self.settings.section9b.exit_max_quote_age_minutes
         fresh, last = _marks(market, max_age), _marks(market, math.inf)
-        for trade in book.in_state(TradeState.OPEN):
+        for trade in open_trades:
             if trade.refused_in == automation_state:
                 continue  # its exit is already a suggestion in this state; not repeated every minute
             current = mark_net(trade.intent.legs, fresh)
@@ -292,7 +295,7 @@ def _marks(market: MarketSnapshot, max_age_minutes: float) -> Callable[[Contract
     """Each contract's mid from a quote no older than ``max_age_minutes`` with an ask and a bid (a zero
     bid counts: a far wing quoted 0.00 / 0.05 is marked 0.025), not crossed; else None."""
     chain = market.chain
-    rows = {c: i for i, c in enumerate(chain.contracts)}
+    rows = chain.row_of
     with np.errstate(invalid="ignore"):
         ok = ((chain.bid >= 0) & (chain.ask > 0) & (chain.ask >= chain.bid)
               & (chain.quote_age_minutes <= max_age_minutes))
@@ -306,7 +309,7 @@ def _marks(market: MarketSnapshot, max_age_minutes: float) -> Callable[[Contract
 
 def _reverse(trade: Trade, chain: ChainColumns) -> Structure | None:
     """The closing structure with the legs' current quotes, None when a leg is not in the chain."""
-    rows = {c: i for i, c in enumerate(chain.contracts)}
+    rows = chain.row_of
     if any(leg.contract is None or leg.contract not in rows for leg in trade.intent.legs):
         return None
     return Structure(f"{trade.strategy} exit", legs_from_rows(

@@ -145,7 +145,7 @@ def greeks_for(contracts: Sequence[ContractSpec], chain: ChainColumns, market: P
     """Greeks of ``contracts`` found in ``chain`` (vectorised); absent ones are left out."""
     if market.spot is None or not contracts or not len(chain):
         return {}
-    index = {c: i for i, c in enumerate(chain.contracts)}
+    index = chain.row_of
     wanted = [c for c in contracts if c in index]
     if not wanted:
         return {}

@@ -23,11 +23,14 @@ def bar_slice(algorithm: object, when: datetime, spx: float | None = None, vix: 
               contracts: list[ld.OptionContract] | None = None, fill_forward: bool = False,
               trades: list[tuple[ld.OptionContract, float, bool]] | None = None,
               fresh_quotes: bool = True, spy: float | None = None) -> ld.Slice:
-    """A minute slice; ``trades`` are option trade bars (contract, volume, is_fill_forward); the
-    contracts' quotes are fresh quote bars unless ``fresh_quotes`` is False (LEAN fill-forward);
-    ``spy`` a bar of the beta reference."""
-    bars = [ld.TradeBar(c.symbol, when, c.last_price, c.last_price, c.last_price, c.last_price, volume,
-                        is_fill_forward=ff) for c, volume, ff in trades or []]
+    """A minute slice; ``trades`` are option trade bars (contract, volume, is_fill_forward): as in LEAN a
+    fill-forward bar carries no volume (``TradeBar.Clone(fillForward)`` zeroes it) and a traded contract's
+    chain volume is its bar's; the contracts' quotes are fresh quote bars unless ``fresh_quotes`` is False
+    (LEAN fill-forward); ``spy`` a bar of the beta reference."""
+    bars = [ld.TradeBar(c.symbol, when, c.last_price, c.last_price, c.last_price, c.last_price,
+                        0.0 if ff else volume, is_fill_forward=ff) for c, volume, ff in trades or []]
+    for contract, volume, ff in trades or []:
+        contract.volume = 0.0 if ff else volume
     if spx is not None:
         bars.append(ld.TradeBar(algorithm.underlying_symbol, when, spx, spx, spx, spx,  # type: ignore[attr-defined]
                                 is_fill_forward=fill_forward))

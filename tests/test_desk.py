@@ -336,3 +336,23 @@ def test_command_fields_are_read_from_every_payload_lean_hands_over():
     assert command_field(SimpleNamespace(command="resume"), "command") == "resume"
     assert command_field(Dynamic(), "command") == "resume" and command_field(Dynamic(), "token") is None
     assert command_field("{not json", "command") is None and command_field({"command": None}, "command") is None
+
+
+@pytest.mark.parametrize("live", [False, True])
+def test_the_automation_state_and_how_to_resume_are_runtime_statistics_when_they_change(live):
+    """A halt shows in LEAN's results panel (and the replay's summary) with how a human resumes it; live,
+    the token stays in the alert (whoever resumes must have read it)."""
+    world = World(live=live)
+    world.run(time(9, 35), _drift(0.0))
+    statistics = {a.name: a.value for a in world.actions if isinstance(a, SetStatistic)}
+    assert (statistics["Automation State"], statistics["Resume With"]) == ("AUTOMATIC", "not halted")
+    world.actions.clear()
+    _, actions = world.desk.on_command("manual", {"reason": "news"}, world.now)
+    shown = {a.name: a.value for a in actions if isinstance(a, SetStatistic)}
+    token = world.desk.manual_mode.ack_token
+    assert shown["Automation State"] == "MANUAL"
+    expected = "<token from the alert>" if live else token
+    resume = f'live command {{"command": "resume", "token": "{expected}"}} once no trigger is active'
+    assert shown["Resume With"] == resume
+    _, again = world.desk.on_command("status", {}, world.now)
+    assert not any(isinstance(a, SetStatistic) for a in again)  # unchanged: not repeated

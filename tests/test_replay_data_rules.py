@@ -2,6 +2,7 @@
 market hours of options, option-universe filters (``OptionFilterUniverse``)."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from datetime import date, datetime, time, timedelta
@@ -127,7 +128,8 @@ def run_rename(lean_data_dir: Path, tmp_path: Path, mode: str) -> list[str]:
                            str(lean_data_dir), "--out", str(out), "--quiet", "--parameter", "mode", mode],
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    return [x.split("] ", 1)[-1] for x in (out / "log.txt").read_text(encoding="utf-8").splitlines()
+    stamp = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")  # LEAN's log time stamp
+    return [stamp.sub("", x) for x in (out / "log.txt").read_text(encoding="utf-8").splitlines()
             if "EVENT" in x or "FIRST" in x]
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from replay.engine import double as ld
-from replay.engine.results import max_drawdown_pct, statistics, write_outputs
+from replay.engine.results import max_drawdown_pct, statistics
+from replay.outputs import write_outputs
 from replay.engine.runner import ReplayConfig, run_replay
 from replay.engine.services import DateRules, ObjectStore, ScheduleManager, TimeRules
 
@@ -109,6 +110,19 @@ def test_object_store_round_trip_and_persistence(tmp_path):
     assert store.delete("manual/state") and not store.contains_key("manual/state")
     with pytest.raises(KeyError):
         store.read("manual/state")
+
+
+def test_object_store_without_a_folder_keeps_values_in_memory():
+    """The double's default store (a run without an output folder) writes nothing to disk: no
+    lean-double-store-* folder is left in the temp directory."""
+    from replay.engine.algorithm import QCAlgorithm
+
+    store = QCAlgorithm().object_store
+    store.save("k", "caf\u00e9")
+    assert store.folder is None and store.contains_key("k") and store.read("k") == "caf\u00e9"
+    assert store.delete("k") and not store.contains_key("k") and not store.delete("k")
+    with pytest.raises(KeyError):
+        store.read("k")
 
 
 def test_scheduled_events_fire_once_in_their_minute():

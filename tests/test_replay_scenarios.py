@@ -1,15 +1,18 @@
 """The replay on the built-in scenarios: what a new user runs first, and the behaviours they exercise."""
 from __future__ import annotations
 
+import csv
+import re
 import subprocess
-from datetime import datetime
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from replay.engine.results import statistics
 from replay.engine.runner import ReplayConfig, run_replay
+from replay.outputs import run_trades, write_outputs
 from replay.scenarios import write_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,6 +184,19 @@ def test_friday_move_trades_the_enhanced_butterfly(tmp_path):
                                                            for f in exits)
     assert not [f for f in run.broker.fills if f.kind == "option_exercise" and f.symbol in fly_symbols]
     assert not any(h.invested for h in run.algorithm.portfolio.values() if str(h.symbol) in fly_symbols)
+
+    # what the trader reads: one trades.csv row for the butterfly, P&L = price difference x 100 x units - fees
+    rows = [r for r in run_trades(run) if r.strategy == "Enhanced Butterfly"]
+    assert len(rows) == 1 and rows[0].entry_time is not None and rows[0].exit_time is not None
+    row, fees = rows[0], sum(f.fee for f in run.broker.fills if f.tag.startswith("Enhanced Butterfly"))
+    assert row.fees == pytest.approx(fees) and row.units == units
+    assert row.pnl == pytest.approx(-(row.entry_price + row.exit_price) * 100 * units - fees)
+    assert row.exit_time == max(f.time for f in exits) and row.exit_reason
+    out = tmp_path / "out"
+    write_outputs(run, statistics(run), out, "friday-move")
+    assert len(list(csv.DictReader((out / "trades.csv").open()))) == len(run_trades(run))
+    log = (out / "log.txt").read_text()
+    assert re.search(rf"^{row.entry_time:%Y-%m-%d} 1\d:\d\d:00 \[Section 9B\] Entering Enhanced Butterfly", log, re.M)
 
 
 def test_no_trade_loses_more_than_its_max_loss_at_the_fill(tmp_path):

@@ -57,7 +57,7 @@ def by_name(written: Written, name: str) -> bool:
 
 
 def test_names_and_unknown_name(tmp_path: Path) -> None:
-    assert scenario_names() == NAMES == list(SCENARIOS)
+    assert scenario_names() == ["first-run", *NAMES] == list(SCENARIOS)  # first-run: tests/test_first_run.py
     with pytest.raises(KeyError, match="unknown scenario"):
         write_scenario("no-such-week", tmp_path)
 

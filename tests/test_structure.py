@@ -41,6 +41,53 @@ def test_config_and_readme_match_the_settings():
     assert sync_config.main(["--check"]) == 0
 
 
+def _project_copy(tmp_path: Path) -> Path:
+    for name in ("config.json", "README.md"):
+        (tmp_path / name).write_text((ROOT / name).read_text())
+    return tmp_path
+
+
+def _edit_config(root: Path, edit) -> None:
+    config = json.loads((root / "config.json").read_text())
+    edit(config["parameters"])
+    (root / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+
+
+def test_an_edited_config_value_is_the_users_the_readme_keeps_the_defaults(tmp_path, capsys):
+    """A user edits config.json the LEAN way: the check passes and the write mode keeps the edit; the
+    README table still shows the settings' default."""
+    root = _project_copy(tmp_path)
+    _edit_config(root, lambda p: p.update({"cash": "25000"}))
+    assert sync_config.main(["--check"], root=root) == 0
+    _edit_config(root, lambda p: p.pop("greeks-delta-limit"))
+    assert sync_config.main(["--check"], root=root) == 1
+    assert "lacks 1 parameter(s) (greeks-delta-limit)" in capsys.readouterr().err
+    assert sync_config.main([], root=root) == 0
+    parameters = json.loads((root / "config.json").read_text())["parameters"]
+    assert parameters["cash"] == "25000" and parameters["greeks-delta-limit"] == "100.0"
+    assert "| `cash` | `100000.0` |" in (root / "README.md").read_text()
+
+
+def test_config_check_names_a_typo_and_a_bad_value(tmp_path, capsys):
+    root = _project_copy(tmp_path)
+    _edit_config(root, lambda p: p.update({"cahs": "1"}))
+    assert sync_config.main(["--check"], root=root) == 1
+    assert "unknown parameter 'cahs' (config.json): did you mean 'cash'?" in capsys.readouterr().err
+    root = _project_copy(tmp_path)
+    _edit_config(root, lambda p: p.update({"cash": "lots"}))
+    assert sync_config.main([], root=root) == 1
+    assert "cash='lots'" in capsys.readouterr().err
+
+
+def test_readme_table_drift_fails_the_check(tmp_path, capsys):
+    root = _project_copy(tmp_path)
+    readme = root / "README.md"
+    readme.write_text(readme.read_text().replace("| `cash` | `100000.0` |", "| `cash` | `50000.0` |"))
+    assert sync_config.main(["--check"], root=root) == 1
+    assert "README.md: the parameter table differs" in capsys.readouterr().err
+    assert sync_config.main([], root=root) == 0 and sync_config.main(["--check"], root=root) == 0
+
+
 def test_lean_json_has_what_the_cli_and_engine_need():
     lean = json.loads((ROOT / "lean.json").read_text())
     assert lean["data-folder"] == "data"

@@ -1,8 +1,17 @@
-"""Write (or check) config.json parameters and the README parameter table from the settings.
+"""Keep the README parameter table and ``config.json`` in step with the typed settings, without fighting
+a user's edited values.
 
-The typed settings in ``core/settings.py`` are the single source of truth for parameter names,
-defaults and descriptions. ``python -m tools.sync_config`` rewrites both files;
-``python -m tools.sync_config --check`` exits 1 when either is out of date (the tests run it).
+``core/settings.py`` is the single source of every parameter's name, default and description.
+
+* The README table is generated from the settings' *defaults*: ``--check`` fails when it differs, so the
+  documented defaults are always the code's.
+* ``config.json`` holds the values LEAN runs with (``lean backtest`` and ``python -m replay`` read its
+  ``parameters``); a user edits them. The check asks only what LEAN and the settings need: strict JSON,
+  string values, every name a known parameter (a typo is named with the closest known name), every
+  parameter listed (the cloud IDE shows what ``config.json`` lists) and every value valid. The write mode
+  adds missing parameters with their defaults and never changes a value that is there.
+
+``python -m tools.sync_config`` writes; ``--check`` exits 1 naming what is out of step (CI runs it).
 """
 from __future__ import annotations
 
@@ -12,18 +21,13 @@ import sys
 from pathlib import Path
 
 from core.settings import default_parameters, parameter_docs
+from replay.errors import UsageError
+from replay.parameters import CONFIG_NAME, check_names, check_settings, config_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "config.json"
+CONFIG = ROOT / CONFIG_NAME
 README = ROOT / "README.md"
 BEGIN, END = "<!-- parameters:begin -->", "<!-- parameters:end -->"
-
-
-def config_text(current: dict[str, object]) -> str:
-    """config.json with its parameters replaced by the defaults (other keys kept, order fixed)."""
-    updated = dict(current)
-    updated["parameters"] = default_parameters()
-    return json.dumps(updated, indent=2) + "\n"
 
 
 def parameter_table() -> str:
@@ -37,22 +41,53 @@ def readme_text(current: str) -> str:
     return current[:start] + "\n" + parameter_table() + "\n" + current[end:]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--check", action="store_true", help="only report whether the files are current")
+def config_problems(root: Path) -> tuple[dict[str, str], list[str]]:
+    """(the file's parameters, what is wrong with them: unreadable, unknown names, invalid values)."""
+    try:
+        values = config_parameters(root)
+        check_names(values, frozenset(default_parameters()), CONFIG_NAME, "main.py")
+        check_settings(values)
+    except UsageError as exc:
+        return {}, [str(exc)]
+    return values, []
+
+
+def config_text(root: Path, values: dict[str, str]) -> str:
+    """``config.json`` with every parameter listed in the settings' order: the file's values kept, the
+    missing ones at their defaults (other keys unchanged)."""
+    path = root / CONFIG_NAME
+    current = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    current["parameters"] = {name: values.get(name, default) for name, default in default_parameters().items()}
+    return json.dumps(current, indent=2) + "\n"
+
+
+def main(argv: list[str] | None = None, root: Path = ROOT) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.sync_config", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true", help="only report what is out of step")
     args = parser.parse_args(argv)
-    wanted = {
-        CONFIG: config_text(json.loads(CONFIG.read_text())),
-        README: readme_text(README.read_text()),
-    }
-    stale = [path for path, text in wanted.items() if path.read_text() != text]
+    config, readme = root / CONFIG_NAME, root / README.name
+    values, problems = config_problems(root)
+    if problems:
+        print(problems[0], file=sys.stderr)
+        return 1
+    missing = [name for name in default_parameters() if name not in values]
+    table = readme_text(readme.read_text(encoding="utf-8"))
+    stale_readme = table != readme.read_text(encoding="utf-8")
     if args.check:
-        for path in stale:
-            print(f"{path.name} is out of date: run python -m tools.sync_config", file=sys.stderr)
-        return 1 if stale else 0
-    for path in stale:
-        path.write_text(wanted[path])
-        print(f"updated {path.name}")
+        if missing:
+            print(f"{config.name} lacks {len(missing)} parameter(s) ({', '.join(missing[:3])}"
+                  f"{', ...' if len(missing) > 3 else ''}): run python -m tools.sync_config", file=sys.stderr)
+        if stale_readme:
+            print(f"{readme.name}: the parameter table differs from the settings' defaults: "
+                  "run python -m tools.sync_config", file=sys.stderr)
+        return 1 if missing or stale_readme else 0
+    if missing:
+        config.write_text(config_text(root, values), encoding="utf-8")
+        print(f"updated {config.name}: added {', '.join(missing)} at their defaults")
+    if stale_readme:
+        readme.write_text(table, encoding="utf-8")
+        print(f"updated {readme.name}")
     return 0
 
 

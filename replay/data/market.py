@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from replay.data.errors import LeanDataError
 from replay.data.paths import DEFAULT_MARKET, SecurityType
 from replay.data.timestamps import CHICAGO, NEW_YORK, UTC, supported_zone, to_new_york_ms
 
@@ -105,9 +106,18 @@ def _entry(raw: dict[str, Any]) -> MarketHours:
 
 @lru_cache(maxsize=4)
 def _mhdb(path: Path) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as fh:
-        entries: dict[str, Any] = json.load(fh)["entries"]
-        return entries
+    """The database's entries; a file that is not the database's JSON is a :class:`LeanDataError`."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            document = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise LeanDataError(path, f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from None
+    except UnicodeDecodeError as exc:
+        raise LeanDataError(path, f"not UTF-8 text (byte {exc.start})") from None
+    entries = document.get("entries") if isinstance(document, dict) else None
+    if not isinstance(entries, dict):
+        raise LeanDataError(path, 'no "entries" object')
+    return entries
 
 
 _OPTION_UNDERLYING_TYPE = {SecurityType.OPTION: SecurityType.EQUITY, SecurityType.INDEX_OPTION: SecurityType.INDEX}
@@ -158,7 +168,12 @@ def market_hours(
 
 @lru_cache(maxsize=256)
 def _cached_hours(path: Path, sec: SecurityType, ticker: str, market: str) -> MarketHours | None:
-    return _merged(_mhdb(path), sec, market, ticker)
+    entries = _mhdb(path)
+    try:
+        return _merged(entries, sec, market, ticker)
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise LeanDataError(path, f"malformed entry: {reason}", member=f"{_MHDB_TYPE[sec]}-{market}-{ticker}") from None
 
 
 def data_time_zone(root: Path, sec: SecurityType, ticker: str, market: str | None = None) -> str:

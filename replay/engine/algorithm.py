@@ -15,7 +15,6 @@ are the same clock in the replay).
 from __future__ import annotations
 
 import math
-import tempfile
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -99,6 +98,10 @@ class QCAlgorithm(Strict):
         self.logs: list[str] = []
         self.errors: list[str] = []
         self.plots: list[tuple[str, str, float]] = []
+        # what LEAN's log file gets: (algorithm time, or None during initialize; message), in order
+        self.log_entries: list[tuple[datetime | None, str]] = []
+        self.plot_times: list[datetime] = []  # the time of each entry of ``plots``
+        self._locked = False
         self.schedule = ScheduleManager()
         self.date_rules = DateRules(self)
         self.time_rules = TimeRules(self)
@@ -129,9 +132,9 @@ class QCAlgorithm(Strict):
 
     @property
     def object_store(self) -> ObjectStore:
-        """Folder-backed store; a runner sets the folder, tests get a fresh temporary one."""
+        """Folder-backed store when a runner sets the folder, else in memory (nothing left on disk)."""
         if self._object_store is None:
-            self._object_store = ObjectStore(Path(tempfile.mkdtemp(prefix="lean-double-store-")))
+            self._object_store = ObjectStore(None)
         return self._object_store
 
     def use_object_store(self, folder: Path) -> None:
@@ -152,17 +155,31 @@ class QCAlgorithm(Strict):
             return float(value)
         return value
 
+    def _log_entry(self, text: str) -> None:
+        self.log_entries.append((self.time if self._locked else None, text))
+
     def log(self, message: Any) -> None:
         self.logs.append(str(message))
+        self._log_entry(str(message))
 
     def debug(self, message: Any) -> None:
         self.logs.append(str(message))
+        self._log_entry(str(message))
 
     def error(self, message: Any) -> None:
         self.errors.append(str(message))
+        self._log_entry(str(message))
 
     def plot(self, chart: str, series: str, value: float) -> None:
         self.plots.append((chart, series, float(value)))
+        self.plot_times.append(self.time)
+
+    def set_locked(self) -> None:
+        """``SetLocked``: initialization is over (LEAN stamps later log lines with the algorithm's time)."""
+        self._locked = True
+
+    def get_locked(self) -> bool:
+        return self._locked
 
     def quit(self, message: str = "") -> None:
         """Stop after this time step (``QCAlgorithm.Quit``)."""

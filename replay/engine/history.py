@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from replay.data import LeanDataReader, OpenInterest as OiColumns, QuoteBars, TradeBars
+from replay.data import LeanDataError, LeanDataReader, OpenInterest as OiColumns, QuoteBars, TradeBars
 from replay.engine.exchange import DATA_TYPE
 from replay.engine.feed import contract_key, data_ticker, equity_price_scale
 from replay.engine.lean_types import DataNormalizationMode, NotImplementedInDouble, Resolution, SecurityType
@@ -37,8 +37,19 @@ class History:
     def __init__(self, algorithm: Any, reader: LeanDataReader) -> None:
         self.algorithm, self.reader = algorithm, reader
         self._days: dict[tuple[Symbol, date, str], list[tuple[Any, ...]]] = {}
+        self.failure: LeanDataError | None = None  # the first malformed file a request met
 
     def request(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> pd.DataFrame:
+        """The frame of one ``history`` call. A malformed file raises as LEAN would, and is also kept in
+        :attr:`failure`: an algorithm that catches every error (main.py halts its trading) must not hide
+        bad data from the run's result."""
+        try:
+            return self._request(args, kwargs)
+        except LeanDataError as exc:
+            self.failure = self.failure or exc
+            raise
+
+    def _request(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> pd.DataFrame:
         items = list(args)
         data_type: type = TradeBar
         if items and isinstance(items[0], type):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import bisect
 import csv
+import math
 from datetime import date
 from pathlib import Path
+
+from replay.data import LeanDataError
 
 
 class RateCurve:
@@ -22,9 +25,24 @@ class RateCurve:
         path = data_root / RateCurve.RELATIVE_PATH
         if not path.is_file():
             return None
-        with path.open(newline="") as handle:
-            rows = list(csv.reader(handle))
-        points = [(date.fromisoformat(r[0]), float(r[1]) / 100.0) for r in rows[1:] if len(r) >= 2 and r[1]]
+        try:
+            with path.open(newline="", encoding="utf-8") as handle:
+                rows = list(csv.reader(handle))
+        except UnicodeDecodeError as exc:
+            raise LeanDataError(path, f"not UTF-8 text (byte {exc.start})") from None
+        points = []
+        for line, row in enumerate(rows[1:], start=2):
+            if len(row) < 2 or not row[1]:
+                continue
+            try:
+                point = (date.fromisoformat(row[0].strip()), float(row[1]) / 100.0)
+            except ValueError as exc:
+                raise LeanDataError(path, f"expected DATE,RATE(%): {exc}", line=line) from None
+            if not math.isfinite(point[1]):
+                raise LeanDataError(path, f"rate {row[1]!r} is not a finite number", line=line)
+            points.append(point)
+        if not points:
+            raise LeanDataError(path, "no DATE,RATE rows")
         return RateCurve(sorted(points))
 
     def at(self, day: date) -> float:

@@ -1,4 +1,4 @@
-"""Replay results the way LEAN reports a backtest: statistics, orders, log and a chart.
+"""Replay results the way LEAN reports a backtest: its statistics (the files are :mod:`replay.outputs`).
 
 ``statistics.json`` holds LEAN's statistics under LEAN's names and string formats for the figures the
 replay can compute as LEAN does (``Common/Statistics/StatisticsBuilder.cs``, ``PortfolioStatistics.cs``):
@@ -11,10 +11,6 @@ strings). Statistics are deterministic: computed only from the run, keys sorted,
 """
 from __future__ import annotations
 
-import csv
-import json
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from replay.engine.runner import EquityPoint, ReplayRun
@@ -142,51 +138,3 @@ def summary_text(stats: dict[str, Any]) -> str:
     for key, value in stats["Runtime Statistics"].items():
         lines.append(f"  {key}: {value}")
     return "\n".join(lines)
-
-
-def write_outputs(run: ReplayRun, stats: dict[str, Any], out: Path) -> list[Path]:
-    """statistics.json, orders.csv, log.txt and chart.png in ``out``."""
-    out.mkdir(parents=True, exist_ok=True)
-    written = [out / "statistics.json", out / "orders.csv", out / "log.txt"]
-    written[0].write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n")
-    with written[1].open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["time", "order_id", "group", "kind", "symbol", "quantity", "price", "fee", "tag"])
-        for f in run.broker.fills:
-            writer.writerow([f.time.isoformat(), f.order_id, f.group, f.kind, f.symbol, f.quantity,
-                             f"{f.price:.4f}", f"{f.fee:.2f}", f.tag])
-    events = [f"[DATA] {e.kind}: {e.path} ({e.detail})" for e in run.data_events]
-    algorithm = run.algorithm
-    written[2].write_text("\n".join(events + algorithm.logs + [f"ERROR {e}" for e in algorithm.errors]) + "\n")
-    chart = _chart(run, out / "chart.png")
-    if chart is not None:
-        written.append(chart)
-    return written
-
-
-def _chart(run: ReplayRun, path: Path) -> Path | None:
-    """Equity, and portfolio delta/theta as the algorithm plotted them, over time."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return None
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), sharex=False)
-    times: list[datetime] = [p.time for p in run.equity]
-    top.plot(times, [p.equity for p in run.equity], color="tab:blue")
-    top.set_title("Equity ($)")
-    plotted = False
-    for series in ("Delta (shares)", "Theta ($/day)"):
-        values = [v for c, s, v in run.algorithm.plots if c == "Portfolio Greeks" and s == series]
-        if values:
-            bottom.plot(range(len(values)), values, label=series)
-            plotted = True
-    bottom.set_title("Portfolio Greeks (samples)" if plotted else "Portfolio Greeks (none plotted by the algorithm)")
-    if plotted:
-        bottom.legend(loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=80, metadata={"Software": None})
-    plt.close(fig)
-    return path

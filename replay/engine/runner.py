@@ -38,8 +38,10 @@ from replay.engine.history import History
 from replay.engine.iv import LeanIvModel
 from replay.engine.lean_types import DataNormalizationMode, DelistingType, NotImplementedInDouble, SecurityType
 from replay.engine.market_data import BaseData, Delisting, Dividend, OptionChain, Slice, SymbolChangedEvent
+from replay.engine.marks import mid_marked_value
 from replay.engine.rates import RateCurve
 from replay.engine.transactions import TransactionManager
+from replay.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN_PY = ROOT / "main.py"
@@ -47,7 +49,7 @@ SAMPLES = 4000  # BacktestingResultHandler: ~4000 equity samples per backtest
 MINIMUM_SAMPLE_PERIOD = timedelta(minutes=4)
 
 
-class ReplayInputError(ValueError):
+class ReplayInputError(UsageError, ValueError):
     """The run cannot start as configured (no dates, end before start...)."""
 
 
@@ -109,6 +111,8 @@ def load_account(algorithm: Any, account: BrokerageAccount) -> None:
 class EquityPoint:
     time: datetime
     equity: float
+    marked: float | None = None  # every quoted holding at its mid (the chart's curve, see replay.engine.marks)
+    benchmark: float | None = None  # the benchmark's price (LEAN's "Benchmark" chart)
 
 
 @dataclasses.dataclass
@@ -130,6 +134,12 @@ class ReplayRun:
     def broker(self) -> TransactionManager:
         transactions: TransactionManager = self.algorithm.transactions
         return transactions
+
+    @property
+    def data_failure(self) -> Exception | None:
+        """A malformed file an algorithm's ``history`` request met, even if the algorithm caught it."""
+        failure: Exception | None = getattr(self.algorithm.history_source, "failure", None)
+        return failure
 
 
 def load_algorithm_class(path: Path) -> type:
@@ -180,6 +190,7 @@ class Replay:
             raise ReplayInputError(f"end date {algorithm.end_date} is before start date {algorithm.start_date}")
         if config.account is not None:
             load_account(algorithm, config.account)
+        algorithm.set_locked()
         self.start, self.end = algorithm.start_date, algorithm.end_date
         algorithm.time = datetime.combine(self.start, time())
         self._iv: dict[Any, LeanIvModel] = {}
@@ -332,9 +343,15 @@ class Replay:
         if data.has_data:
             algorithm.on_data(data)
         algorithm.transactions.scan()
-        result.equity.append(EquityPoint(now, float(algorithm.portfolio.total_portfolio_value)))
+        value = float(algorithm.portfolio.total_portfolio_value)
+        result.equity.append(EquityPoint(now, value, mid_marked_value(algorithm.portfolio, value), self._benchmark()))
         if now > self._next_sample:
             self._sample(result, now)
+
+    def _benchmark(self) -> float | None:
+        symbol = self.algorithm.benchmark
+        security = self.algorithm.securities.get(symbol) if symbol is not None else None
+        return float(security.price) if security is not None and security.price else None
 
     def _sample(self, result: ReplayRun, now: datetime, force: bool = False) -> None:
         if force or now > self._next_sample:

@@ -1,4 +1,4 @@
-"""LEAN services the double provides: a folder-backed object store, scheduled events, notify.
+"""LEAN services the double provides: a folder-backed (or in-memory) object store, scheduled events, notify.
 
 They follow LEAN's semantics where ``main.py`` can observe them: the object store keeps text under
 string keys and survives a restart when the folder is kept (LEAN maps ``storage/`` the same way);
@@ -17,34 +17,47 @@ from typing import Any
 
 
 class ObjectStore:
-    """``object_store``: text values under keys, one file per key inside ``folder``."""
+    """``object_store``: text values under keys, one file per key inside ``folder``; without a folder
+    the values live in memory for the run (a replay without an output folder leaves nothing on disk)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path | None) -> None:
         self.folder = folder
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self._memory: dict[str, bytes] = {}
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
 
-    def _path(self, key: str) -> Path:
+    def _path(self, key: str) -> Path | None:
+        if self.folder is None:
+            return None
         digest = hashlib.sha256(key.encode()).hexdigest()[:16]
         safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in key)[:80]
         return self.folder / f"{safe}-{digest}"
 
     def save(self, key: str, text: str) -> bool:
-        self._path(key).write_text(text, encoding="utf-8")
+        path = self._path(key)
+        if path is None:
+            self._memory[key] = text.encode("utf-8")
+        else:
+            path.write_text(text, encoding="utf-8")
         return True
 
     def read(self, key: str) -> str:
         """The text under ``key``; bytes that are not UTF-8 decode to U+FFFD, as LEAN's
         ``ObjectStore.Read`` (``Encoding.UTF8.GetString``) does, never an exception."""
-        path = self._path(key)
-        if not path.is_file():
+        if not self.contains_key(key):
             raise KeyError(f"object store has no key {key!r}")
-        return path.read_bytes().decode("utf-8", errors="replace")
+        path = self._path(key)
+        data = self._memory[key] if path is None else path.read_bytes()
+        return data.decode("utf-8", errors="replace")
 
     def contains_key(self, key: str) -> bool:
-        return self._path(key).is_file()
+        path = self._path(key)
+        return key in self._memory if path is None else path.is_file()
 
     def delete(self, key: str) -> bool:
         path = self._path(key)
+        if path is None:
+            return self._memory.pop(key, None) is not None
         existed = path.is_file()
         if existed:
             path.unlink()

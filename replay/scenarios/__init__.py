@@ -10,6 +10,7 @@ Modules, each building on the ones above it:
 """
 from __future__ import annotations
 
-from replay.scenarios.catalogue import SCENARIOS, Scenario, ScenarioFacts, ScenarioInfo, scenario_names, write_scenario
+from replay.scenarios.catalogue import (
+    DEFAULT_SCENARIO, SCENARIOS, Scenario, ScenarioFacts, ScenarioInfo, scenario_names, write_scenario)
 
-__all__ = ["SCENARIOS", "Scenario", "ScenarioFacts", "ScenarioInfo", "scenario_names", "write_scenario"]
+__all__ = ["DEFAULT_SCENARIO", "SCENARIOS", "Scenario", "ScenarioFacts", "ScenarioInfo", "scenario_names", "write_scenario"]

@@ -1,12 +1,17 @@
 """Built-in market scenarios written in LEAN's on-disk format, for the offline replay and for tests.
 
-Each scenario is one real calendar week (Monday..Friday, no holiday) of SPX, VIX, VIX9D, SPY, SPXW
+Each scenario is a real calendar week (Monday..Friday, no holiday) of SPX, VIX, VIX9D, SPY, SPXW
 options and E-mini futures, produced by a stated model from a fixed seed (never from hand-typed
 tables), so ``write_scenario(name, folder)`` gives byte-identical files every time:
 
 ================  ==========  ========================================================================
 name              week of     what it exercises
 ================  ==========  ========================================================================
+``first-run``     2021-03-01  the default run: four calm days, then a Friday that gaps down on heavy
+                              volume and sells off 2% (Progressive Friday, the 0DTE iron condor and
+                              its stop, the Section 9B butterfly and its target, the Greeks limits
+                              halting new risk, a refused entry as a suggestion); a smaller, faster
+                              chain (:data:`FIRST_RUN_CHAIN`) and an account (:data:`FIRST_RUN_ACCOUNT`)
 ``quiet-week``    2021-08-09  calm market: VIX 14-16 in contango (VIX9D/VIX ~0.87), daily moves < 1%
 ``friday-move``   2021-05-10  Friday falls >1% from its open by 10:30, ends -1.5% (Section 9B 0DTE fly)
 ``vix-spike``     2021-02-22  four-day sell-off of ~10%, VIX above 50 Thursday/Friday (manual mode)
@@ -53,7 +58,7 @@ import numpy as np
 
 from replay.data.timestamps import MS_PER_MINUTE
 from replay.scenarios import write as sw
-from replay.scenarios.chain import ChainDay
+from replay.scenarios.chain import SPXW, ChainDay, ChainSpec
 from replay.scenarios.model import (
     OPEN_MS,
     OPENING_MINUTES,
@@ -71,19 +76,32 @@ MINUTE_HISTORY_SESSIONS = 20  # SPX minute files before the week (opening-volume
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named week: its seed, starting level and what each session should look like."""
+    """A named run of consecutive sessions ending on a Friday (the four SPX scenarios: Monday to
+    Friday): its seed, starting level, what each session should look like and the option chain."""
 
     name: str
     description: str
-    monday: dt.date
+    first_day: dt.date
     seed: int
     start_level: float  # SPX close before the history window
     history: DayPlan  # plan of every history session
-    week: tuple[DayPlan, DayPlan, DayPlan, DayPlan, DayPlan]
+    week: tuple[DayPlan, ...]  # one plan per session from first_day
+    chain: ChainSpec = SPXW  # the SPXW listing, ticks and quote bars
+    settings: tuple[tuple[str, str], ...] = ()  # LEAN parameters of the account the scenario runs
 
     @property
     def days(self) -> list[dt.date]:
-        return [self.monday + dt.timedelta(days=i) for i in range(5)]
+        return [self.first_day + dt.timedelta(days=i) for i in range(len(self.week))]
+
+    def parameters(self) -> dict[str, str]:
+        """The LEAN parameters (core.settings names) the written data decides (the days and the
+        instruments; the scenarios model no sector ETFs, so breadth reads unavailable) and the
+        scenario's account ``settings``."""
+        return {
+            "start-date": self.days[0].isoformat(), "end-date": self.days[-1].isoformat(), "underlying": "SPX",
+            "underlying-type": "index", "option-ticker": "SPXW", "futures-enabled": "true",
+            "friday-breadth-proxy": "none", **dict(self.settings),
+        }
 
 
 @dataclass(frozen=True)
@@ -124,6 +142,19 @@ class ScenarioInfo:
     trading_days: tuple[dt.date, ...] = field(default_factory=tuple)  # Monday..Friday
 
 
+# The first run's chain: fewer listed contracts (dailies for a week, then the monthly expiries, which
+# still meet every Section 9B target expiry; a narrower 5-point core) so it runs in seconds; the
+# nearest expiry quoted every minute out to 5%, flat bars kept (a 0DTE wing's quote is live in a real
+# market, and an exit waits for a fresh one); quote bars that span each minute's range, so LEAN's
+# combo-limit rule (fill only when the legs' bars trade through the limit) can fill a mid-priced order.
+FIRST_RUN_CHAIN = ChainSpec(daily_window_days=7, far_weekdays=(4,), far_monthly_only=True,
+                            near_min_half_width=120.0, near_daily_sds=3.5, core_band=0.01, far_core_band=0.005,
+                            wing_band=0.04, near_quote_band=0.05, drop_flat_bars=False, quote_ranges=True)
+# The spec's delta limits (100) count deltas of the product it was written for (SPY): for an SPX book
+# the same 100 deltas are 1,000 SPY shares, the unit of book delta (see "One unit of book risk").
+FIRST_RUN_ACCOUNT = (("cash", "60000"), ("greeks-delta-limit", "1000"), ("manual-portfolio-delta-limit", "1000"))
+
+
 def _week(*plans: DayPlan) -> tuple[DayPlan, DayPlan, DayPlan, DayPlan, DayPlan]:
     assert len(plans) == 5
     return plans[0], plans[1], plans[2], plans[3], plans[4]
@@ -132,6 +163,14 @@ def _week(*plans: DayPlan) -> tuple[DayPlan, DayPlan, DayPlan, DayPlan, DayPlan]
 SCENARIOS: dict[str, Scenario] = {
     s.name: s
     for s in (
+        Scenario(
+            "first-run", "calm Monday-Thursday, a Friday sell-off: every capability acts ($60k SPX account)",
+            dt.date(2021, 3, 1), 1505, 3900.0, DayPlan(vix_mean=15.5, term_ratio=0.90),
+            (DayPlan(14.5, 0.90, realised_scale=0.7), DayPlan(14.0, 0.90, realised_scale=0.7),
+             DayPlan(14.5, 0.91), DayPlan(15.0, 0.93, waypoints=((390, -0.5),)),
+             DayPlan(17.0, 1.08, gap_pct=-0.4, opening_volume_mult=2.1, put_call=1.6, chain_activity=1.3,
+                     waypoints=((60, -0.35), (80, -1.1), (180, -2.0), (300, -1.7), (390, -1.8)))),
+            FIRST_RUN_CHAIN, FIRST_RUN_ACCOUNT),
         Scenario(
             "quiet-week", "calm week: VIX ~15 in contango (VIX9D/VIX < 0.95), small daily moves",
             dt.date(2021, 8, 9), 1101, 4400.0, DayPlan(vix_mean=16.0, term_ratio=0.88),
@@ -160,6 +199,9 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+DEFAULT_SCENARIO = "first-run"  # what ``python -m replay`` runs without arguments
+
+
 def scenario_names() -> list[str]:
     """Names accepted by :func:`write_scenario` (and ``python -m replay --scenario``)."""
     return list(SCENARIOS)
@@ -174,9 +216,9 @@ def write_scenario(name: str, folder: Path) -> ScenarioInfo:
         raise KeyError(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
     sc = SCENARIOS[name]
     week = sc.days
-    if not all(is_session(d) for d in week):
-        raise ValueError(f"{name}: week {week[0]} contains a holiday")
-    history = sessions_before(sc.monday, HISTORY_SESSIONS)
+    if not all(is_session(d) for d in week) or week[-1].weekday() != 4:
+        raise ValueError(f"{name}: {week[0]}..{week[-1]} must be consecutive sessions ending on a Friday")
+    history = sessions_before(sc.first_day, HISTORY_SESSIONS)
     sessions = simulate_sessions(sc.seed, history + week, [sc.history] * len(history) + list(sc.week),
                                  sc.start_level)
     sink = sw.Sink(Path(folder))
@@ -187,18 +229,13 @@ def write_scenario(name: str, folder: Path) -> ScenarioInfo:
     sw.write_index(sink, "vix", vix, len(week) + 1, sw.CHICAGO_SHIFT_MS)
     sw.write_index(sink, "vix9d", vix9d, len(week) + 1, 0)  # New York time, see the market-hours entry
     sw.write_equity(sink, sc.seed, "spy", spx, len(week))
-    chains = sw.write_options(sink, sc.seed, sessions, spx, len(week))
+    chains = sw.write_options(sink, sc.seed, sessions, spx, len(week), sc.chain)
     es_sessions = sessions[-len(week) - 1:]
     es = sw.es_bars(sc.seed, es_series(sc.seed, es_sessions), es_sessions[0].day)
     sw.write_es(sink, sc.seed, es, es_sessions[0].day)
     sw.write_reference(sink)
     facts = _facts(spx, vix, vix9d, chains[-1], es, len(week))
-    parameters = {
-        "start-date": week[0].isoformat(), "end-date": week[-1].isoformat(), "underlying": "SPX",
-        "underlying-type": "index", "option-ticker": "SPXW", "futures-enabled": "true",
-        "friday-breadth-proxy": "none",  # the scenarios model no sector ETFs: breadth reads unavailable
-    }
-    return ScenarioInfo(sc.name, sc.description, week[0], week[-1], parameters, facts, Path(folder),
+    return ScenarioInfo(sc.name, sc.description, week[0], week[-1], sc.parameters(), facts, Path(folder),
                         sink.files, sink.bytes, tuple(week))
 
 
@@ -243,5 +280,5 @@ def _premarket_move(es: sw.EsBars, day: dt.date, prev: dt.date) -> float:
     return 100.0 * (float(es.trade[i, 3]) / float(es.trade[j, 3]) - 1.0)
 
 
-__all__ = ["SCENARIOS", "Scenario", "ScenarioFacts", "ScenarioInfo", "scenario_names", "write_scenario"]
+__all__ = ["DEFAULT_SCENARIO", "SCENARIOS", "Scenario", "ScenarioFacts", "ScenarioInfo", "scenario_names", "write_scenario"]
 

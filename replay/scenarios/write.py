@@ -17,7 +17,8 @@ import numpy as np
 
 from replay.data.timestamps import MS_PER_MINUTE
 from replay.scenarios import files as sf
-from replay.scenarios.chain import OI_TIME_MS, ChainDay, build_listing, simulate_chain_day, universe_text
+from replay.scenarios.chain import (OI_TIME_MS, SPXW, ChainDay, ChainSpec, build_listing, simulate_chain_day,
+                                    universe_text)
 from replay.scenarios.model import (
     HOLIDAYS,
     ES_BACK_SHARE,
@@ -118,16 +119,18 @@ def write_equity(sink: Sink, seed: int, ticker: str, spx: list[IndexDay], minute
     sink.zip(path, [(member, text)])
 
 
-def write_options(sink: Sink, seed: int, sessions: list[SessionPath], spx: list[IndexDay], week: int
-                  ) -> list[ChainDay]:
-    """Chain minute zips for the last ``week`` sessions and the universe file dated the day before each."""
+def write_options(sink: Sink, seed: int, sessions: list[SessionPath], spx: list[IndexDay], week: int,
+                  spec: ChainSpec = SPXW) -> list[ChainDay]:
+    """Chain minute zips for the last ``week`` sessions and the universe file dated the day before each
+    (``spx``: the index sessions as written; their minute highs and lows bound ranged quote bars)."""
     chains = []
     listed: dict[dt.date, FloatArray] = {}
     for i in range(len(sessions) - week, len(sessions)):
         path, prev = sessions[i], sessions[i - 1]
         ohlc = spx[i - 1].ohlc
-        listing = build_listing(path.day, float(ohlc[3]), float(prev.vix[-1]), float(prev.vix9d[-1]), listed)
-        chain = simulate_chain_day(seed, listing, path)
+        listing = build_listing(path.day, float(ohlc[3]), float(prev.vix[-1]), float(prev.vix9d[-1]), listed, spec)
+        extremes = (spx[i].bars[:, 1], spx[i].bars[:, 2])
+        chain = simulate_chain_day(seed, listing, path, spec, extremes)
         chains.append(chain)
         write_chain(sink, chain)
         text = universe_text(listing, prev, ohlc, int(spx[i - 1].volume.sum()), chain.open_interest)
