@@ -241,13 +241,9 @@ class TomKingFramework(QCAlgorithm):
         return str(self.future.mapped) if self.future is not None else ""
 
     def _chain_columns(self, slice: Slice, held: set[Symbol]) -> tuple[ChainColumns, float, float]:
-        """The option chain as column arrays, and the call and put contracts really traded this minute.
-
-        One pass over the chain with one lookup per contract (this runs for hundreds of contracts every
-        minute); a contract's fixed columns come from ``_table``. A contract's volume is its slice trade
-        bar's (LEAN zeroes a fill-forward bar's volume), so it counts only real trades. LEAN's model IV
-        is read only for held contracts (LEAN evaluates it lazily, and it is only a fallback for a
-        position whose quote is unusable)."""
+        """The option chain as column arrays, and the call and put contracts really traded this minute:
+        one pass, one lookup per contract, fixed columns from ``_table``; volume from trade bars (LEAN
+        zeroes a fill-forward bar's); LEAN's model IV only for held contracts (a fallback, lazily built)."""
         chain = slice.option_chains.get(self.option_symbol)
         if chain is None:
             return ChainColumns.empty(), 0.0, 0.0
@@ -287,9 +283,7 @@ class TomKingFramework(QCAlgorithm):
         if not self.portfolio.invested:
             return ()
         held = []
-        for holding in self.portfolio.values():
-            if not holding.invested:
-                continue
+        for holding in (h for h in self.portfolio.values() if h.invested):
             symbol = holding.symbol
             multiplier = float(self.securities[symbol].symbol_properties.contract_multiplier)
             contract = self._contracts.get(symbol)
