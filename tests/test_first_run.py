@@ -55,8 +55,8 @@ def test_the_default_run_is_the_first_run_week_and_says_where_its_results_are(fi
     scenario = SCENARIOS["first-run"]
     assert [d.weekday() for d in scenario.days] == [0, 1, 2, 3, 4]  # a whole week, Monday to Friday
     assert f"scenario first-run: {scenario.description}" in first_run.done.stderr
-    assert "Results in replay-out/first-run/: statistics.json, orders.csv, trades.csv, log.txt, chart.png" \
-        in first_run.done.stdout
+    assert ("Results in replay-out/first-run/: statistics.json, orders.csv, trades.csv, log.txt, chart.png"
+            in first_run.done.stdout)
     for name in ("statistics.json", "orders.csv", "trades.csv", "log.txt", "chart.png"):
         assert (first_run.out / name).is_file(), name
     assert first_run.stats["Missing Files"] == 0 and len(first_run.stats["Days Run"]) == 5
