@@ -156,7 +156,7 @@ class FridayAnalysis:
             "Signals:",
             f"- Gap: {by_name['gap'].reading.describe(unit='%')} ({by_name['gap'].points:+d})",
             f"- Volume: {by_name['volume'].reading.describe(unit='x average')} ({by_name['volume'].points:+d})",
-            f"- VIX Structure: {by_name['vix_structure'].label} ({by_name['vix_structure'].points:+d})",
+            f"- VIX Structure: {_label_or_reason(by_name['vix_structure'])} ({by_name['vix_structure'].points:+d})",
             f"- P/C Ratio: {by_name['pc_ratio'].reading.describe()} ({by_name['pc_ratio'].points:+d})",
             f"- Breadth: {by_name['breadth'].reading.describe()} ({by_name['breadth'].points:+d}, half weight)",
             f"- Momentum: {by_name['momentum'].reading.describe(unit='%')} ({by_name['momentum'].points:+d}, half weight)",
@@ -164,6 +164,12 @@ class FridayAnalysis:
         if params is not None:
             lines += ["", *recommendation(self.is_progressive, params)]
         return "\n".join([*lines, "========================================"])
+
+
+def _label_or_reason(signal: Signal) -> str:
+    """A measured signal's label (the spec's BACKWARDATION, ...); an unmeasured one says why, like the
+    other signal lines, instead of a bare UNKNOWN."""
+    return signal.label if signal.available else signal.reading.describe()
 
 
 def recommendation(progressive: bool, params: ZeroDteParameters) -> list[str]:

@@ -150,7 +150,7 @@ def test_missing_vix_is_unavailable_not_invented(algo):
     assert algo.desk.manual_mode.state is AutomationState.AUTOMATIC
     assert "[Section 9B] Diagonal Spread: VIX unavailable (no data received)" in algo.logs
     friday_block = next(line for line in algo.logs if "Score:" in line)
-    assert "VIX Structure: UNKNOWN (+0)" in friday_block
+    assert "VIX Structure: unavailable (no data received) (+0)" in friday_block  # says why, like the others
 
 
 def _friday_algo(decision: str) -> object:
