@@ -3,9 +3,10 @@
 At the decision time the day's analysis is recorded together with a reference 0DTE iron condor
 priced from the real chain: short put and call at the listed strikes whose delta (pricing core, from
 the live mid) is nearest the target, long wings at the listed strikes nearest ``wing_pct`` further
-out; credit at mid. At the close the condor settles at intrinsic: it *won* when the close is strictly
-its P&L (credit minus settlement value, in dollars per 1-lot) is positive; whether the close stayed
-strictly between the short strikes is recorded too.
+out; credit at mid. At the close the condor settles at intrinsic: it *won* when its P&L (credit minus
+settlement value, in dollars per 1-lot) is positive; whether the close stayed strictly between the
+short strikes is recorded too. The reference is held to the close with no stop, so it measures the
+pattern, not the trade the desk took (that one is in the trades and the 0DTE statistics).
 """
 from __future__ import annotations
 
@@ -126,5 +127,5 @@ def summarize(records: Sequence[FridayRecord]) -> dict[str, str]:
         wins = sum(1 for r in done if r.won)
         pnl = [r.pnl_dollars for r in done if r.pnl_dollars is not None]
         out[label] = (f"{len(done)}: win rate {wins / len(done):.0%}, mean P&L "
-                      f"${sum(pnl) / len(pnl):,.2f} per 1-lot condor")
+                      f"${sum(pnl) / len(pnl):,.2f} per 1-lot reference condor held to the close")
     return out

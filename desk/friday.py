@@ -124,7 +124,8 @@ class FridayDesk:
             self.outbox.statistic(label, text)
         pnl = "n/a" if record.pnl_dollars is None else f"${record.pnl_dollars:,.2f}"
         self.outbox.log(f"[Progressive Friday] {record.day}: close {record.close}, won {record.won}, "
-                        f"within short strikes {record.closed_within_shorts}, P&L {pnl} per 1-lot")
+                        f"within short strikes {record.closed_within_shorts}, "
+                        f"P&L {pnl} per 1-lot reference condor held to the close")
 
 
 def _describe(condor: ReferenceCondor) -> str:
