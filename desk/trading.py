@@ -287,8 +287,9 @@ class Trading:
                 continue
             wins = sum(1 for _c, p in done if p > 0)
             self.outbox.statistic(f"0DTE {label} Fridays", (
-                f"{len(done)} trades, win rate {wins / len(done):.0%}, avg credit {sum(c for c, _ in done) / len(done):.2f}, "
-                f"avg P&L ${sum(p for _, p in done) / len(done):,.2f}, worst ${min(p for _, p in done):,.2f}"))
+                f"{len(done)} trade{'' if len(done) == 1 else 's'}, win rate {wins / len(done):.0%}, "
+                f"avg credit {sum(c for c, _ in done) / len(done):.2f}, "
+                f"avg P&L before fees ${sum(p for _, p in done) / len(done):,.2f}, worst ${min(p for _, p in done):,.2f}"))
 
 
 def _marks(market: MarketSnapshot, max_age_minutes: float) -> Callable[[ContractSpec], float | None]:

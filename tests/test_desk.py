@@ -50,8 +50,8 @@ def test_a_whole_synthetic_friday_enters_manages_and_exits_the_0dte_condor():
     pnl = world.cash - world.settings.universe.cash
     stats = {a.name: a.value for a in world.actions if isinstance(a, SetStatistic)}
     assert stats["0DTE progressive Fridays"] == (
-        f"1 trades, win rate {'100%' if pnl > 0 else '0%'}, avg credit {-trade.entry_net:.2f}, "
-        f"avg P&L ${pnl:,.2f}, worst ${pnl:,.2f}")
+        f"1 trade, win rate {'100%' if pnl > 0 else '0%'}, avg credit {-trade.entry_net:.2f}, "
+        f"avg P&L before fees ${pnl:,.2f}, worst ${pnl:,.2f}")
     plots = [a for a in world.actions if isinstance(a, Plot)]
     assert plots and {p.series for p in plots} >= {"Delta (SPY shares)", "Theta ($/day)"}
     assert world.desk.manual_mode.state is AutomationState.AUTOMATIC

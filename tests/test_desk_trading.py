@@ -249,19 +249,19 @@ def test_0dte_results_by_group_from_closing_fills_or_the_settlement():
     trading.on_order_update(OrderUpdate(4, OrderStatus.FILLED, NOW, 0.2, -2))
     stats = {a.name: a.value for a in outbox.take() if isinstance(a, SetStatistic)}
     assert stats["0DTE progressive Fridays"] == (
-        "1 trades, win rate 100%, avg credit 3.00, avg P&L $400.00, worst $400.00")  # (3.0 - 1.0) x 100 x 2
+        "1 trade, win rate 100%, avg credit 3.00, avg P&L before fees $400.00, worst $400.00")  # (3.0 - 1.0) x 100 x 2
     lost = _zero_dte_trade(trading, 2.0, progressive=False, units=1)
     trading.manage(_market(datetime(2021, 1, 8, 16, 0)), "AUTOMATIC")  # no longer held: settled at 3760
     stats = {a.name: a.value for a in outbox.take() if isinstance(a, SetStatistic)}
     assert lost.state is TradeState.CLOSED
-    assert stats["0DTE normal Fridays"] == "1 trades, win rate 100%, avg credit 2.00, avg P&L $200.00, worst $200.00"
+    assert stats["0DTE normal Fridays"] == "1 trade, win rate 100%, avg credit 2.00, avg P&L before fees $200.00, worst $200.00"
     flat = _zero_dte_trade(trading, 2.0, progressive=False, units=1)
     trading.settlement_close = {FRI: 3685.0}.get  # 15 points into the 3700/3670 spread
     trading.manage(_market(datetime(2021, 1, 8, 16, 0)), "AUTOMATIC")
     stats = {a.name: a.value for a in outbox.take() if isinstance(a, SetStatistic)}
     assert flat.state is TradeState.CLOSED
     assert stats["0DTE normal Fridays"] == (
-        "2 trades, win rate 50%, avg credit 2.00, avg P&L $-550.00, worst $-1,300.00")  # (2 - 15) x 100
+        "2 trades, win rate 50%, avg credit 2.00, avg P&L before fees $-550.00, worst $-1,300.00")  # (2 - 15) x 100
 
 
 def test_other_strategies_have_no_0dte_statistic_and_an_unsettled_trade_has_no_result():
@@ -280,7 +280,7 @@ def test_a_one_dollar_win_counts_as_a_win():
     trading.on_order_update(OrderUpdate(900, OrderStatus.FILLED, NOW, 2.49, 1))
     trading.on_order_update(OrderUpdate(901, OrderStatus.FILLED, NOW, 0.5, -1))
     stats = {a.name: a.value for a in outbox.take() if isinstance(a, SetStatistic)}
-    assert stats["0DTE normal Fridays"] == "1 trades, win rate 100%, avg credit 2.00, avg P&L $1.00, worst $1.00"
+    assert stats["0DTE normal Fridays"] == "1 trade, win rate 100%, avg credit 2.00, avg P&L before fees $1.00, worst $1.00"
 
 
 def _chain(rows: list[tuple[ContractSpec, float, float, float]]) -> ChainColumns:
