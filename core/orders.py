@@ -43,6 +43,38 @@ class OrderLeg:
 
 
 @dataclasses.dataclass(frozen=True)
+class ExitRule:
+    """How a trade's profit target and stop follow from its entry price, so that they sit at the price
+    actually paid: the limit when the order is sent (a retry that concedes moves them) and the fill once
+    it fills, never the mid an analyser priced (the spec's rules are relative to the credit received).
+
+    Target: ``target_of_max_profit`` of the most the structure can still make from the entry (its
+    highest value minus the entry), else ``target_of_credit`` of the credit received. Stop: a loss of
+    ``credit_stop_multiple`` x the credit for a credit entry, ``debit_stop_fraction`` x the debit for a
+    debit entry, never beyond the max loss at that entry. Levels are P&L per share of one unit relative
+    to the entry (target > 0, stop < 0)."""
+
+    target_of_max_profit: float | None = None
+    target_of_credit: float | None = None
+    credit_stop_multiple: float | None = None
+    debit_stop_fraction: float | None = None
+
+    def levels(self, entry: float, value_range: tuple[float, float] | None) -> tuple[float | None, float | None]:
+        """(profit target, stop) for an entry at ``entry`` (per share, LEAN sign: negative = credit)."""
+        lowest, highest = value_range if value_range is not None else (-math.inf, math.inf)
+        credit = max(-entry, 0.0)
+        target = None
+        if self.target_of_max_profit is not None and math.isfinite(highest):
+            target = self.target_of_max_profit * (highest - entry)
+        elif self.target_of_credit is not None and credit > 0:
+            target = self.target_of_credit * credit
+        multiple = self.credit_stop_multiple if entry < 0 else self.debit_stop_fraction
+        if multiple is None:
+            return target, None
+        return target, -min(multiple * abs(entry), entry - lowest)
+
+
+@dataclasses.dataclass(frozen=True)
 class OrderIntent:
     """A complete order a strategy wants: legs, units, a limit and the trade plan around it.
 
@@ -66,6 +98,7 @@ class OrderIntent:
     max_loss: float | None = None
     reduces_only: bool = False
     value_range: tuple[float, float] | None = None
+    exit_rule: ExitRule | None = None
 
     def contracts_total(self) -> int:
         """Option contracts across all legs for the whole order (for per-order size limits); shares of
@@ -76,6 +109,14 @@ class OrderIntent:
         """The worst loss per share of one unit once entered at ``entry`` (LEAN sign): entry minus the
         lowest value the structure can have; None without a value range."""
         return None if self.value_range is None else entry - self.value_range[0]
+
+    def priced_at(self, entry: float) -> OrderIntent:
+        """This intent with its target and stop set by its exit rule for an entry at ``entry`` (the
+        limit it is sent at, or the fill); unchanged without a rule."""
+        if self.exit_rule is None:
+            return self
+        target, stop = self.exit_rule.levels(entry, self.value_range)
+        return dataclasses.replace(self, profit_target=target, stop_loss=stop)
 
     def describe_legs(self) -> str:
         return ", ".join(f"{leg.side} {abs(leg.quantity) * self.units} {leg.label()}" for leg in self.legs)
@@ -102,6 +143,7 @@ def intent_to_record(intent: OrderIntent) -> dict[str, Any]:
         "profit_target": intent.profit_target, "stop_loss": intent.stop_loss, "max_loss": intent.max_loss,
         "reduces_only": intent.reduces_only,
         "value_range": list(intent.value_range) if intent.value_range is not None else None,
+        "exit_rule": dataclasses.asdict(intent.exit_rule) if intent.exit_rule is not None else None,
         "legs": [{"name": leg.name, "quantity": leg.quantity, "bid": _json_float(leg.bid), "ask": _json_float(leg.ask),
                   "contract": (dataclasses.asdict(leg.contract) | {"expiry": leg.contract.expiry.isoformat()}
                                if leg.contract is not None else None)} for leg in intent.legs],
@@ -119,7 +161,18 @@ def intent_from_record(record: dict[str, Any]) -> OrderIntent:
         signals=tuple(str(s) for s in record.get("signals", [])),
         profit_target=_optional_float(record.get("profit_target")), stop_loss=_optional_float(record.get("stop_loss")),
         max_loss=_optional_float(record.get("max_loss")), reduces_only=bool(record.get("reduces_only", False)),
-        value_range=(float(value_range[0]), float(value_range[1])) if value_range is not None else None)
+        value_range=(float(value_range[0]), float(value_range[1])) if value_range is not None else None,
+        exit_rule=_exit_rule(record.get("exit_rule")))
+
+
+def _exit_rule(data: Any) -> ExitRule | None:
+    """A saved exit rule (records written before rules were saved have none: their levels stand)."""
+    if data is None:
+        return None
+    names = {field.name for field in dataclasses.fields(ExitRule)}
+    if not isinstance(data, dict) or not set(data) <= names:
+        raise ValueError(f"exit_rule: expected fields {sorted(names)}, got {data!r}")
+    return ExitRule(**{name: _optional_float(value) for name, value in data.items()})
 
 
 def _contract(data: dict[str, Any] | None) -> ContractSpec | None:

@@ -58,12 +58,12 @@ class Trading:
         book, out = self.book, self.outbox
         held = {p.contract: p.quantity for p in market.positions if p.contract is not None}
         for trade in book.reconcile(held):
-            out.log(f"[Section 9B] {trade.strategy}: no longer held ({trade.exit_reason}); trade closed")
+            out.log(f"{_tag(trade)} {trade.strategy}: no longer held ({trade.exit_reason}); trade closed")
         self._record_closed()
         for trade in book.stale_entries(market.time):
             for order_id in book.request_entry_cancel(trade):
                 out.add(CancelOrder(order_id))
-            out.log(f"[Section 9B] {trade.strategy}: entry not filled within "
+            out.log(f"{_tag(trade)} {trade.strategy}: entry not filled within "
                     f"{self.settings.section9b.entry_timeout_minutes:g} min, cancelling")
         for trade in book.stale_closes(market.time):
             for order_id in book.close_timed_out(trade):
@@ -97,7 +97,7 @@ class Trading:
         fresh = _marks(market, max_age)
         stale = ", ".join(leg.label() for leg in trade.intent.legs if leg.contract is None or fresh(leg.contract) is None)
         if trade.exit_blocked_since is None:
-            self.outbox.log(f"[Section 9B] {trade.strategy}: {reason}, but no usable quote within {max_age:g} min "
+            self.outbox.log(f"{_tag(trade)} {trade.strategy}: {reason}, but no usable quote within {max_age:g} min "
                             f"for {stale}: waiting for fresh quotes before closing")
         wait = timedelta(minutes=self.settings.section9b.exit_stale_escalate_minutes)
         if not self.book.exit_blocked(trade, now, wait) or reason.startswith("profit target"):
@@ -131,7 +131,7 @@ class Trading:
         intent = self.book.closing_intent(trade, reason, limit, market.time)
         capped = "" if intent.limit_price == limit else (
             f" (natural {limit:+.2f} capped at {intent.limit_price:+.2f}: the structure cannot be worth more)")
-        self.outbox.log(f"[Section 9B] closing {trade.strategy}: {reason}{capped}")
+        self.outbox.log(f"{_tag(trade)} closing {trade.strategy}: {reason}{capped}")
         self.outbox.add(SendOrder(intent, ClosePurpose(trade.trade_id, reason)))
 
     # --- Section 9B entries -------------------------------------------------------------------------
@@ -179,7 +179,7 @@ class Trading:
                 f"${market.portfolio_value:,.0f}) allows no unit at max loss "
                 f"{'unknown' if unit_loss is None else f'${unit_loss:,.2f}'} per unit"))
             return
-        order = dataclasses.replace(intent, units=units, limit_price=limit, max_loss=unit_loss * units)
+        order = dataclasses.replace(intent, units=units, limit_price=limit, max_loss=unit_loss * units).priced_at(limit)
         self.outbox.log(f"[Section 9B] Entering {best.strategy} x{units}: {order.describe_legs()} at {limit:+.2f}")
         self.outbox.add(SendOrder(order, EntryPurpose(best.strategy)))
 
@@ -256,13 +256,25 @@ class Trading:
     def on_order_update(self, update: OrderUpdate) -> None:
         book = self.book
         if update.status in (OrderStatus.FILLED, OrderStatus.PARTIALLY_FILLED):
-            book.on_fill(update.order_id, update.fill_price, update.fill_quantity, update.status is OrderStatus.FILLED,
-                         update.event_id)
+            trade = book.on_fill(update.order_id, update.fill_price, update.fill_quantity,
+                                 update.status is OrderStatus.FILLED, update.event_id)
+            if trade is not None and trade.state is TradeState.OPEN and trade.entry_net is not None:
+                self._announce_open(trade)
             self._record_closed()
         elif update.status is OrderStatus.CANCELED:
             book.on_cancel(update.order_id)
         elif update.status is OrderStatus.INVALID:
             book.on_invalid(update.order_id)
+
+    def _announce_open(self, trade: Trade) -> None:
+        """The fill and the exit levels it set (once per trade: a fill delivered twice says nothing new)."""
+        intent = trade.intent
+        limit = "market" if intent.limit_price is None else f"{intent.limit_price:+.2f}"
+        target = "none" if intent.profit_target is None else f"{intent.profit_target:+.2f}"
+        stop = "none" if intent.stop_loss is None else f"{intent.stop_loss:+.2f}"
+        self.outbox.log_once(f"opened:{trade.trade_id}", (
+            f"{_tag(trade)} {trade.strategy} x{intent.units} filled at {trade.entry_net:+.2f} per share (limit "
+            f"{limit}); profit target {target}, stop {stop} per share, set from the fill"))
 
     def _record_closed(self) -> None:
         """Each newly closed trade's P&L: from its closing fills, else held to expiry at the settlement."""
@@ -290,6 +302,11 @@ class Trading:
                 f"{len(done)} trade{'' if len(done) == 1 else 's'}, win rate {wins / len(done):.0%}, "
                 f"avg credit {sum(c for c, _ in done) / len(done):.2f}, "
                 f"avg P&L before fees ${sum(p for _, p in done) / len(done):,.2f}, worst ${min(p for _, p in done):,.2f}"))
+
+
+def _tag(trade: Trade) -> str:
+    """The log prefix a trader searches for: the Friday 0DTE trade's own, else Section 9B's."""
+    return "[0DTE]" if trade.strategy.startswith("0DTE") else "[Section 9B]"
 
 
 def _marks(market: MarketSnapshot, max_age_minutes: float) -> Callable[[ContractSpec], float | None]:

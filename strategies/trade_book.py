@@ -228,6 +228,7 @@ class TradeBook:
             trade.done.add(order_id)
         if trade.state in (TradeState.WORKING, TradeState.CANCELLING) and trade.entry_ids <= trade.done:
             trade.entry_net = trade.net_filled(trade.entry_ids)
+            trade.intent = trade.intent.priced_at(trade.entry_net)  # target and stop from the fill
             self._move(trade, TradeState.OPEN)
         elif trade.state is TradeState.CLOSING and trade.close_ids <= trade.done:
             self._move(trade, TradeState.CLOSED)

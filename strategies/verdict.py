@@ -13,7 +13,7 @@ import dataclasses
 import math
 from datetime import datetime
 
-from core.orders import OrderIntent, floor_to_tick
+from core.orders import ExitRule, OrderIntent, floor_to_tick
 from strategies.params import AnalyserParams
 from strategies.structures import RiskProfile, Structure
 from strategies.valuation import NetGreeks
@@ -90,18 +90,21 @@ class Setup:
     signals: tuple[str, ...]
 
 
-def exit_plan(setup: Setup, params: AnalyserParams) -> tuple[float | None, float]:
-    """(profit target, stop) as P&L per share of one unit.
+def exit_rule(params: AnalyserParams) -> ExitRule:
+    """Section 9B's exits as a rule of the entry price (set again at the limit sent and at the fill).
 
     Target: ``butterfly_target_profit`` (spec: 50%) of the max profit, for every analyser (the spec
     gives only the butterfly's). Stop: a credit trade stops when the loss reaches
     ``credit_stop_multiple`` x the credit, a debit trade at ``debit_stop_fraction`` of the debit;
     never beyond the structure's max loss.
     """
-    risk, limit = setup.risk, setup.prices.limit
-    target = None if risk.profit_unbounded else params.s.butterfly_target_profit * risk.max_profit
-    planned = params.credit_stop_multiple * -limit if limit < 0 else params.debit_stop_fraction * limit
-    return target, -min(planned, risk.max_loss)
+    return ExitRule(target_of_max_profit=params.s.butterfly_target_profit,
+                    credit_stop_multiple=params.credit_stop_multiple, debit_stop_fraction=params.debit_stop_fraction)
+
+
+def exit_plan(setup: Setup, params: AnalyserParams) -> tuple[float | None, float | None]:
+    """(profit target, stop) as P&L per share of one unit at the setup's limit."""
+    return exit_rule(params).levels(setup.prices.limit, setup.risk.value_range())
 
 
 def _intent(setup: Setup, created: datetime, params: AnalyserParams, parts: tuple[tuple[str, float], ...]
@@ -113,7 +116,7 @@ def _intent(setup: Setup, created: datetime, params: AnalyserParams, parts: tupl
         limit_price=setup.prices.limit, created=created, signals=(*setup.signals, f"score: {score_text}"),
         profit_target=target, stop_loss=stop,
         max_loss=setup.risk.max_loss_dollars(setup.structure.multiplier),
-        value_range=setup.risk.value_range())
+        value_range=setup.risk.value_range(), exit_rule=exit_rule(params))
 
 
 def units_within(max_loss: float | None, budget: float) -> int:

@@ -17,7 +17,7 @@ import dataclasses
 import numpy as np
 
 from core.market import MarketSnapshot
-from core.orders import OrderIntent, floor_to_tick
+from core.orders import ExitRule, OrderIntent, floor_to_tick
 from core.settings import ZeroDteParameters, ZeroDteSettings
 from pricing.chain import PricingInputs, greeks_for, usable_mid
 from strategies.structures import Structure, legs_from_rows
@@ -97,10 +97,10 @@ def plan_zero_dte(snap: MarketSnapshot, market: PricingInputs, rules: ZeroDteSet
     kind = "0DTE Iron Condor" if len(sides) == 2 else f"0DTE {'Call' if sides[0] else 'Put'} Credit Spread"
     signals = (f"move {move.value:+.2f}% from the open", "progressive Friday" if progressive else "normal Friday",
                f"mode {rules.mode}")
-    intent = OrderIntent(
-        kind, tuple(leg.order_leg() for leg in structure.legs), units, -round(limit_credit, 10), now, signals,
-        profit_target=params.profit_target * limit_credit, stop_loss=-params.stop_loss_multiplier * limit_credit,
-        max_loss=max_loss * units, value_range=(-max(widths), 0.0))
+    limit = -round(limit_credit, 10)
+    rule = ExitRule(target_of_credit=params.profit_target, credit_stop_multiple=params.stop_loss_multiplier)
+    intent = OrderIntent(kind, tuple(leg.order_leg() for leg in structure.legs), units, limit, now, signals,
+                         max_loss=max_loss * units, value_range=(-max(widths), 0.0), exit_rule=rule).priced_at(limit)
     return ZeroDtePlan(kind, intent, credit_mid, natural_credit, max_loss, move.value, progressive)
 
 

@@ -312,7 +312,7 @@ def test_an_exit_blocked_by_a_leg_missing_from_the_chain_still_reaches_a_human()
     (intent, why), = suggested
     assert intent.limit_price is None and "SPXW 2021-01-08 3670P" in why
     assert [a.text for a in outbox.take() if isinstance(a, Log) and "waiting" in a.text] == [
-        "[Section 9B] 0DTE Put Credit Spread: 0DTE time exit at 15:00, but no usable quote within 5 min for "
+        "[0DTE] 0DTE Put Credit Spread: 0DTE time exit at 15:00, but no usable quote within 5 min for "
         "SPXW 2021-01-08 3670P: waiting for fresh quotes before closing"]
 
 
@@ -337,3 +337,36 @@ def test_the_0dte_entry_runs_once_a_day_and_other_trades_do_not_block_it(monkeyp
     trading.run_zero_dte(thursday, pricing, False, params)  # type: ignore[arg-type]
     trading.run_zero_dte(friday, None, False, params)  # no pricing inputs
     assert len(calls) == 3
+
+
+def test_a_retry_sets_its_exits_at_its_own_limit_and_the_fill_sets_them_again_once():
+    """A conceding retry is a different trade plan: target and stop follow its limit (what a human
+    reading the order or suggestion sees), then the fill's price (what the trade is managed by)."""
+    from core.orders import ExitRule
+
+    rule = ExitRule(target_of_max_profit=0.5, credit_stop_multiple=2.0, debit_stop_fraction=0.5)
+    trading, outbox, _ = _trading(**{"s9b-max-entry-attempts": "3"})
+    base = _verdict(_fly(bid_ask=(10.0, 10.6)))
+    verdict = dataclasses.replace(base, intent=dataclasses.replace(base.intent, exit_rule=rule))
+    trading._execute(verdict, _market())
+    (first,) = _sent(outbox)
+    trading.sent(first, [1], NOW, "AUTOMATIC")
+    trading.on_order_update(OrderUpdate(1, OrderStatus.CANCELED, NOW))
+    trading._execute(verdict, _market(NOW + timedelta(minutes=11)))
+    (second,) = _sent(outbox)
+    limit = second.intent.limit_price
+    assert limit is not None and limit > first.intent.limit_price
+    assert (second.intent.profit_target, second.intent.stop_loss) == rule.levels(limit, (-40.0, 0.0))
+    assert second.intent.stop_loss != first.intent.stop_loss
+    trading.sent(second, [11, 12, 13], NOW, "AUTOMATIC")
+    units, body = second.intent.units, (limit - 0.05 + 20.0) / 2  # the fill: 0.05 better than the limit
+    for order_id, price, quantity in ((11, 10.0, -units), (12, body, 2 * units), (13, 10.0, -units)):
+        trading.on_order_update(OrderUpdate(order_id, OrderStatus.FILLED, NOW, price, quantity, event_id=1))
+    trading.on_order_update(OrderUpdate(13, OrderStatus.FILLED, NOW, 10.0, -units, event_id=1))  # delivered twice
+    (trade,) = [t for t in trading.book.trades if t.state is TradeState.OPEN]
+    assert trade.entry_net == pytest.approx(limit - 0.05)
+    target, stop = rule.levels(trade.entry_net, (-40.0, 0.0))
+    assert (trade.intent.profit_target, trade.intent.stop_loss) == pytest.approx((target, stop))
+    opened = [a.text for a in outbox.take() if isinstance(a, Log) and "filled at" in a.text]
+    assert opened == [f"[Section 9B] Enhanced Butterfly x{units} filled at {trade.entry_net:+.2f} per share "
+                      f"(limit {limit:+.2f}); profit target {target:+.2f}, stop {stop:+.2f} per share, set from the fill"]

@@ -1,6 +1,9 @@
 """The trade book: the lifecycle state machine, fills, exit rules and the closing order."""
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
 from datetime import date, datetime, time, timedelta
 
 import pytest
@@ -361,3 +364,49 @@ def test_the_restart_reconciliation_of_a_one_lot():
     assert found.partial == [trade] and found.attached == [] and found.closed_outside == []
     book, trade = opened()
     assert reconcile_restart(book, {}).closed_outside == [trade]
+
+
+def test_target_and_stop_are_set_from_the_fill_not_the_limit():
+    """The spec's exits are relative to the credit received: a condor sent at a 3.45 credit and
+    filled at 3.75 stops at 1.5 x 3.75 and targets 80% of 3.75, not of 3.45."""
+    from core.orders import ExitRule
+
+    rule = ExitRule(target_of_credit=0.8, credit_stop_multiple=1.5)
+    intent = dataclasses.replace(_fly(), limit_price=-3.45, value_range=(-30.0, 0.0), exit_rule=rule).priced_at(-3.45)
+    assert (intent.profit_target, intent.stop_loss) == pytest.approx((0.8 * 3.45, -1.5 * 3.45))
+    book = TradeBook(RULES)
+    trade = book.add_entry(intent, [1, 2, 3], intent.created)
+    for order_id, price, quantity in ((1, 30.0, -3), (2, 15.0, 6), (3, 3.75, -3)):  # net -3.75 per share
+        book.on_fill(order_id, price, quantity)
+    assert trade.entry_net == pytest.approx(-3.75)
+    assert (trade.intent.profit_target, trade.intent.stop_loss) == pytest.approx((3.0, -5.625))
+    now = datetime(2021, 1, 8, 11, 0)
+    assert book.exit_reason(trade, -3.75 - 5.5, now) is None  # past 1.5 x the limit credit, not the fill's
+    assert book.exit_reason(trade, -3.75 - 5.63, now).startswith("stop: -5.63 <= -5.62")
+
+
+def test_a_fill_without_an_exit_rule_keeps_its_levels():
+    book, trade = _opened(_fly())
+    assert (trade.intent.profit_target, trade.intent.stop_loss) == (1.0, -4.0)
+
+
+def test_exit_rules_follow_the_entry_and_survive_the_record():
+    """Credit: a multiple of the credit, capped at the max loss; debit: a fraction of the debit; the
+    target a share of what is left to make (none when that is unbounded)."""
+    from core.orders import ExitRule, intent_from_record, intent_to_record
+
+    rule = ExitRule(target_of_max_profit=0.5, credit_stop_multiple=2.0, debit_stop_fraction=0.5)
+    assert rule.levels(-2.0, (-5.0, 0.0)) == (1.0, -3.0)  # 2 x credit = 4, capped at the max loss 3
+    assert rule.levels(-1.0, (-10.0, 0.0)) == (0.5, -2.0)
+    assert rule.levels(4.0, (0.0, 14.0)) == (5.0, -2.0)  # half of 14 - 4 to make; half the debit
+    assert rule.levels(4.0, (0.0, math.inf)) == (None, -2.0)
+    assert ExitRule(target_of_credit=0.5).levels(3.0, None) == (None, None)  # a debit has no credit to keep
+    intent = dataclasses.replace(_fly(), value_range=(-5.0, 0.0), exit_rule=rule)
+    again = intent_from_record(json.loads(json.dumps(intent_to_record(intent))))
+    assert again.exit_rule == rule and intent_to_record(again) == intent_to_record(intent)
+    assert (again.priced_at(-1.5).profit_target, again.priced_at(-1.5).stop_loss) == (0.75, -3.0)
+    old = intent_to_record(_fly())
+    del old["exit_rule"]  # a record saved before exit rules were: its levels stand
+    assert intent_from_record(old).priced_at(-9.0).stop_loss == -4.0
+    with pytest.raises(ValueError, match="exit_rule"):
+        intent_from_record(intent_to_record(intent) | {"exit_rule": {"stop_everything": 1}})

@@ -241,7 +241,7 @@ def test_the_replay_sends_the_0dte_condor_as_one_combo_limit_and_cancels_it_unfi
     assert entries[0].time.time() == time(10, 30) and {o.type for o in entries} == {ld.OrderType.COMBO_LIMIT}
     assert sorted(o.quantity for o in entries) == [-2, -2, 2, 2]
     assert all(o.status is ld.OrderStatus.CANCELED for o in entries)
-    assert "[Section 9B] 0DTE Iron Condor: entry not filled within 10 min, cancelling" in run.algorithm.logs
+    assert "[0DTE] 0DTE Iron Condor: entry not filled within 10 min, cancelling" in run.algorithm.logs
     assert not [f for f in run.broker.fills if f.tag.startswith("0DTE")]
     assert "0DTE progressive Fridays" not in statistics(run)["Runtime Statistics"]  # no trade to report
 
