@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
@@ -16,7 +17,7 @@ from core.params import SettingsError
 from replay.data import LeanDataError
 from replay.errors import DataError, UsageError
 from replay.parameters import is_project_main, resolve
-from replay.scenarios import DEFAULT_SCENARIO, SCENARIOS, write_scenario
+from replay.scenarios import DEFAULT_SCENARIO, SCENARIOS, Scenario, write_scenario
 from replay.session import OUTPUT_ROOT, check_data, describe_failure, output_name, parse_day, prepare_out
 
 PROG = "python -m replay"
@@ -113,7 +114,7 @@ def _replay(args: argparse.Namespace) -> int:
     parameters = resolve(algorithm, scenario.parameters() if scenario else {}, args.parameter, dates)
     start, end = args.start, args.end
     if scenario is not None:
-        start, end = start or scenario.days[0], end or scenario.days[-1]
+        start, end = _scenario_window(scenario, parameters)
         print(f"scenario {scenario.name}: {scenario.description}", file=sys.stderr)
     with tempfile.TemporaryDirectory(prefix="replay-scenario-") as scratch:
         data = args.data if scenario is None else Path(scratch)
@@ -129,6 +130,23 @@ def _replay(args: argparse.Namespace) -> int:
     print(summary(stats, trades))
     print(f"Results in {out}/: {', '.join(path.name for path in written)}")
     return 0
+
+
+def _scenario_window(scenario: Scenario, parameters: dict[str, str]) -> tuple[date, date]:
+    """The days to replay: the resolved ``start-date``/``end-date`` (the scenario's own, a
+    ``--parameter`` or ``--start``/``--end`` over them), which must lie within the days it generates."""
+    first, last = scenario.days[0], scenario.days[-1]
+    try:
+        start, end = (date.fromisoformat(parameters[name]) if name in parameters else default
+                      for name, default in (("start-date", first), ("end-date", last)))
+    except ValueError as exc:
+        raise UsageError(f"--parameter start-date/end-date: {exc}") from None
+    if end < start:
+        raise UsageError(f"end date {end} is before start date {start}")
+    if start < first or end > last:
+        raise UsageError(f"scenario {scenario.name} has data for {first}..{last} only; "
+                         f"{start}..{end} is outside it (leave the dates out, or use --data)")
+    return start, end
 
 
 if __name__ == "__main__":

@@ -85,10 +85,20 @@ def _algorithm(folder: Path, config: str | None = None) -> Path:
     (["--parameter", "cash", " "], "--parameter cash: empty value"),
     (["--data", "/no/such/folder"], "--data /no/such/folder: no such folder"),
     (["--algorithm", "/no/such/algo.py"], "--algorithm /no/such/algo.py: no such file"),
+    (["--start", "2021-02-26"], "scenario first-run has data for 2021-03-01..2021-03-05 only; "
+                                "2021-02-26..2021-03-05 is outside it"),
+    (["--parameter", "end-date", "2021-03-09"], "scenario first-run has data for 2021-03-01..2021-03-05 only"),
 ])
 def test_usage_errors_are_one_line_and_exit_2(capsys, tmp_path, argv, expected):
     status, out, err = _run(capsys, *argv, "--out", str(tmp_path / "out"))
     assert status == 2 and expected in _one_line(err) and not out
+
+
+def test_a_start_date_parameter_is_the_scenario_window_as_start_is(capsys, tmp_path):
+    """``--parameter start-date`` means what ``--start`` means: the replay runs from that day, not
+    the scenario's first (the algorithm and the runner agree on the window)."""
+    status, out, _err = _run(capsys, "--quiet", "--parameter", "start-date", "2021-03-05", "--out", str(tmp_path))
+    assert status == 0 and "Days Run: 1 (2021-03-05)" in out
 
 
 def test_a_secret_parameter_is_refused_without_its_value(capsys, tmp_path):
