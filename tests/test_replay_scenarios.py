@@ -211,6 +211,7 @@ def test_no_trade_loses_more_than_its_max_loss_at_the_fill(tmp_path):
     isolate = {"manual-portfolio-delta-limit": "1000000", "greeks-breaches-for-manual": "5"}
     for name in scenario_names():
         _info, run = _run(name, tmp_path / name, **isolate)
+        assert statistics(run)["Missing Files"] == 0, name  # the scenario writes every file the run reads
         book = run.algorithm.desk.trading.book
         for trade in [t for t in book.trades if t.state is TradeState.CLOSED and t.entry_net is not None]:
             realized = TradeBook.realized_pnl_per_share(trade)

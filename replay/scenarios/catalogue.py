@@ -71,7 +71,11 @@ from replay.scenarios.model import (
 )
 
 HISTORY_SESSIONS = 25  # daily bars before the week (previous closes for LEAN history requests)
-MINUTE_HISTORY_SESSIONS = 20  # SPX minute files before the week (opening-volume baseline)
+MINUTE_HISTORY_SESSIONS = 20  # sessions in the opening-volume baseline (friday-volume-sessions)
+# SPX minute files before the week: main.py's history request for that baseline spans
+# sessions * 7 // 5 + 7 calendar days (35), up to 25 sessions; all of them are written, so a run
+# reports no missing file that the scenario simply did not generate
+MINUTE_HISTORY_FILES = 25
 
 
 @dataclass(frozen=True)
@@ -225,7 +229,7 @@ def write_scenario(name: str, folder: Path) -> ScenarioInfo:
     spx = sw.index_days(sc.seed, sessions, "spot")
     vix = sw.index_days(sc.seed, sessions, "vix")
     vix9d = sw.index_days(sc.seed, sessions, "vix9d")
-    sw.write_index(sink, "spx", spx, len(week) + MINUTE_HISTORY_SESSIONS, sw.CHICAGO_SHIFT_MS)
+    sw.write_index(sink, "spx", spx, len(week) + MINUTE_HISTORY_FILES, sw.CHICAGO_SHIFT_MS)
     sw.write_index(sink, "vix", vix, len(week) + 1, sw.CHICAGO_SHIFT_MS)
     sw.write_index(sink, "vix9d", vix9d, len(week) + 1, 0)  # New York time, see the market-hours entry
     sw.write_equity(sink, sc.seed, "spy", spx, len(week))
