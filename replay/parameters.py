@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import difflib
 import json
+from typing import Any
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -35,14 +36,18 @@ def config_parameters(project: Path) -> dict[str, str]:
     """The ``parameters`` of ``project/config.json`` ({} without the file), or a :class:`UsageError`
     naming the file and what is wrong with it."""
     path = project / CONFIG_NAME
-    if not path.is_file():
+    if not path.exists():
         return {}
     try:
-        config = json.loads(path.read_text(encoding="utf-8"))
+        config = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_unique_keys)
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}: invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except DuplicateKey as exc:
+        raise UsageError(f"{path}: {exc} (JSON readers keep one of them silently; keep one)") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     parameters = config.get("parameters", {}) if isinstance(config, dict) else None
     if not isinstance(parameters, dict):
         raise UsageError(f"{path}: \"parameters\" must be a JSON object of strings")
@@ -51,6 +56,21 @@ def config_parameters(project: Path) -> dict[str, str]:
             raise UsageError(f"{path}: parameter {name!r} must be a string (LEAN parameters are strings), "
                              f"not {json.dumps(value)}")
     return dict(parameters)
+
+
+class DuplicateKey(ValueError):
+    """A key given twice in one JSON object."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` refusing a repeated key: strict JSON leaves duplicates undefined, and a
+    parameter written twice would otherwise take one value without a word."""
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise DuplicateKey(f"{key!r} appears twice")
+        seen[key] = value
+    return seen
 
 
 def is_project_main(algorithm: Path) -> bool:

@@ -150,9 +150,13 @@ def test_config_json_parameters_apply_and_parameter_overrides_them(capsys, tmp_p
      ("config.json: invalid JSON: Expecting property name enclosed in double quotes at line 1 column 30")),
     ('{"parameters": {"alpha": 1}}', "config.json: parameter 'alpha' must be a string"),
     ('{"parameters": {"alpah": "1"}}', "unknown parameter 'alpah'"),
+    ('{"parameters": {"alpha": "nan", "alpha": "1"}}', "config.json: 'alpha' appears twice"),
+    (None, "config.json: cannot be read"),  # a folder where the file should be
 ])
 def test_a_bad_config_json_is_named_in_one_line(capsys, tmp_path, week, config, expected):
     algorithm = _algorithm(tmp_path / "project", config)
+    if config is None:
+        (tmp_path / "project" / "config.json").mkdir()
     status, _o, err = _run(capsys, "--algorithm", str(algorithm), "--data", str(week), "--out", str(tmp_path / "o"))
     line = _one_line(err)
     assert status == 2 and expected in line and str(tmp_path / "project" / "config.json") in line

@@ -77,6 +77,11 @@ def test_config_check_names_a_typo_and_a_bad_value(tmp_path, capsys):
     _edit_config(root, lambda p: p.update({"cash": "lots"}))
     assert sync_config.main([], root=root) == 1
     assert "cash='lots'" in capsys.readouterr().err
+    root = _project_copy(tmp_path)
+    text = (root / "config.json").read_text()
+    (root / "config.json").write_text(text.replace('"parameters": {', '"parameters": {\n    "cash": "nan",', 1))
+    assert sync_config.main(["--check"], root=root) == 1
+    assert "'cash' appears twice" in capsys.readouterr().err
 
 
 def test_readme_table_drift_fails_the_check(tmp_path, capsys):
