@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     if not (args.data / "option" / "usa" / "minute" / "goog").is_dir():
-        print(f"GOOG sample data not found under {args.data}")
+        print(f"GOOG sample data not found under {args.data}: give --data PATH (a LEAN data folder with GOOG 2015-12-24)")
         return 1
     best = float("inf")
     for _ in range(args.repeat):

@@ -94,6 +94,19 @@ def test_usage_errors_are_one_line_and_exit_2(capsys, tmp_path, argv, expected):
     assert status == 2 and expected in _one_line(err) and not out
 
 
+@pytest.mark.parametrize("source, expected", [
+    ("def f(:\n", "does not compile: invalid syntax (line 1)"),
+    ("x = 1\n", "must define exactly one QCAlgorithm subclass, found 0"),
+])
+def test_a_file_that_is_no_algorithm_is_a_usage_error_naming_it(capsys, tmp_path, week, source, expected):
+    algorithm = tmp_path / "project" / "algo.py"
+    algorithm.parent.mkdir()
+    algorithm.write_text(source)
+    status, out, err = _run(capsys, "--algorithm", str(algorithm), "--data", str(week), "--out", str(tmp_path / "o"))
+    line = _one_line(err)
+    assert status == 2 and not out and str(algorithm) in line and expected in line
+
+
 def test_a_start_date_parameter_is_the_scenario_window_as_start_is(capsys, tmp_path):
     """``--parameter start-date`` means what ``--start`` means: the replay runs from that day, not
     the scenario's first (the algorithm and the runner agree on the window)."""

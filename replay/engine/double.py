@@ -128,13 +128,17 @@ def install() -> types.ModuleType:
     return module
 
 
+class NotAnAlgorithm(ValueError):
+    """The file LEAN would run does not define exactly one ``QCAlgorithm`` subclass."""
+
+
 def algorithm_class(module: types.ModuleType) -> type[QCAlgorithm]:
     """The one QCAlgorithm subclass a module defines (LEAN instantiates exactly that class)."""
     found = [obj for obj in vars(module).values()
              if isinstance(obj, type) and issubclass(obj, QCAlgorithm) and obj is not QCAlgorithm
              and obj.__module__ == module.__name__]
     if len(found) != 1:
-        raise RuntimeError(f"{module.__name__} must define exactly one QCAlgorithm subclass, found {len(found)}")
+        raise NotAnAlgorithm(f"{module.__name__} must define exactly one QCAlgorithm subclass, found {len(found)}")
     return found[0]
 
 

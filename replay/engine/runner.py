@@ -161,8 +161,15 @@ def load_algorithm_class(path: Path) -> type:
             raise ImportError(f"cannot import {path}")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return ld.algorithm_class(module)
+        try:
+            spec.loader.exec_module(module)
+        except SyntaxError as exc:  # no frame of the file to point at: say where the compiler stopped
+            del sys.modules[name]
+            raise ReplayInputError(f"{path} does not compile: {exc.msg} (line {exc.lineno})") from None
+    try:
+        return ld.algorithm_class(module)
+    except ld.NotAnAlgorithm as exc:
+        raise ReplayInputError(f"{path}: {exc} (LEAN runs that class)") from None
 
 
 class Replay:

@@ -13,7 +13,8 @@ name              week of     what it exercises
                               halting new risk, a refused entry as a suggestion); a smaller, faster
                               chain (:data:`FIRST_RUN_CHAIN`) and an account (:data:`FIRST_RUN_ACCOUNT`)
 ``quiet-week``    2021-08-09  calm market: VIX 14-16 in contango (VIX9D/VIX ~0.87), daily moves < 1%
-``friday-move``   2021-05-10  Friday falls >1% from its open by 10:30, ends -1.5% (Section 9B 0DTE fly)
+``friday-move``   2021-05-10  Friday falls >1% from its open by 10:30, ends -1.5% (Section 9B 0DTE fly;
+                              at the default delta limit a midweek BWB puts the desk in REDUCE_ONLY first)
 ``vix-spike``     2021-02-22  four-day sell-off of ~10%, VIX above 50 Thursday/Friday (manual mode)
 ``gap-friday``    2021-06-21  Friday gaps -0.45% (pre-market E-mini too) on 2.2x opening volume,
                               VIX9D/VIX ~1.09, put/call ~1.7 (Progressive Friday territory)
@@ -180,7 +181,8 @@ SCENARIOS: dict[str, Scenario] = {
             dt.date(2021, 8, 9), 1101, 4400.0, DayPlan(vix_mean=16.0, term_ratio=0.88),
             _week(*[DayPlan(vix_mean=15.0, term_ratio=0.87, realised_scale=0.7)] * 5)),
         Scenario(
-            "friday-move", "Friday falls >1% from its open by 10:30 and stays down (0DTE butterfly)",
+            "friday-move", "Friday falls >1% from its open by 10:30 and stays down: the 0DTE fly's setup (at the "
+            "default delta limit a midweek BWB halts new entries first; the fly is a suggestion)",
             dt.date(2021, 5, 10), 1202, 4150.0, DayPlan(vix_mean=18.0, term_ratio=0.92),
             _week(DayPlan(18.0, 0.92), DayPlan(18.5, 0.92), DayPlan(18.5, 0.93), DayPlan(18.0, 0.92),
                   DayPlan(19.0, 0.95, waypoints=((60, -1.2), (150, -1.6), (390, -1.5)),
