@@ -77,7 +77,7 @@ def draw_chart(run: Any, trades: Sequence[TradeRow], title: str, path: Path) -> 
     for when in _halts(run.algorithm):
         for ax in axes:
             ax.axvline(axis.x(when), color="tab:red", linewidth=1.2, alpha=0.7)
-    axes[1].plot([], [], color="tab:red", linewidth=1.2, label="automation halted")
+    axes[1].plot([], [], color="tab:red", linewidth=1.2, label="entries halted (REDUCE_ONLY or MANUAL)")
     axes[1].legend(loc="upper left", fontsize=7, ncol=3)
     _time_axis(axes, axis)
     fig.suptitle(title, fontsize=11)
