@@ -122,21 +122,35 @@ def _parse_bool(text: str) -> bool:
 
 
 def _parse_float(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError("expected a number (e.g. 0.5)") from None
     if not math.isfinite(value):
         raise ValueError("expected a finite number")
     return value
 
 
 def _parse_int(text: str) -> int:
-    return int(text.strip())
+    try:
+        return int(text.strip())
+    except ValueError:
+        raise ValueError("expected a whole number (e.g. 5)") from None
 
 
 def _parse_time(text: str) -> time:
     hours, _, minutes = text.strip().partition(":")
-    if not minutes:
-        raise ValueError("expected HH:MM (New York time)")
-    return time(int(hours), int(minutes))
+    try:
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise ValueError("expected HH:MM (New York time)") from None
+
+
+def _parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError("expected a date YYYY-MM-DD") from None
 
 
 def _parse_str(text: str) -> str:
@@ -149,7 +163,7 @@ _PARSERS: dict[Any, Callable[[str], Any]] = {
     float: _parse_float,
     str: _parse_str,
     time: _parse_time,
-    date: lambda text: date.fromisoformat(text.strip()),
+    date: _parse_date,
 }
 
 

@@ -80,7 +80,7 @@ def _algorithm(folder: Path, config: str | None = None) -> Path:
      "start-date 2021-08-13 is after end-date 2021-08-09"),
     (["--start", "2021-13-01"], "'2021-13-01' is not a date (YYYY-MM-DD)"),
     (["--scenario", "nope"], "invalid choice: 'nope'"),
-    (["--parameter", "cash", "abc"], "cash='abc': could not convert string to float"),
+    (["--parameter", "cash", "abc"], "cash='abc': expected a number (e.g. 0.5)"),
     (["--parameter", "cahs", "5"], "unknown parameter 'cahs' (--parameter): did you mean 'cash'?"),
     (["--parameter", "cash", " "], "--parameter cash: empty value"),
     (["--data", "/no/such/folder"], "--data /no/such/folder: no such folder"),

@@ -57,6 +57,19 @@ def test_bad_value_names_parameter_and_value(name, value):
     assert name in str(raised.value) and repr(value) in str(raised.value)
 
 
+@pytest.mark.parametrize("name, value, says", [
+    ("cash", "abc", "expected a number (e.g. 0.5)"),
+    ("friday-volume-sessions", "1.5", "expected a whole number (e.g. 5)"),
+    ("end-date", "yesterday", "expected a date YYYY-MM-DD"),
+    ("stream-0dte-start", "25:00", "expected HH:MM (New York time)"),
+])
+def test_a_value_that_does_not_parse_says_what_is_expected_not_pythons_words(name, value, says):
+    with pytest.raises(SettingsError) as raised:
+        _load(**{name: value})
+    assert f"{name}={value!r}: {says}" in str(raised.value)
+    assert "invalid literal" not in str(raised.value) and "isoformat" not in str(raised.value)
+
+
 def test_every_problem_is_reported_at_once():
     params = default_parameters() | {"greeks-delta-limit": "abc", "greeks-gamma-limit": "-1"}
     with pytest.raises(SettingsError) as raised:
