@@ -42,7 +42,8 @@ def opening_volume_ratio(now: datetime, window_end: time, today_volume: float,
     usable = [v for v in baseline if v > 0]
     need = min(MIN_VOLUME_SESSIONS, sessions_wanted)
     if len(usable) < need:
-        return Reading.missing(f"{len(usable)} earlier sessions with opening volume (need {need})")
+        plural = "" if len(usable) == 1 else "s"
+        return Reading.missing(f"{len(usable)} earlier session{plural} with opening volume (need {need})")
     average = sum(usable) / len(usable)
     if today_volume <= 0:
         return Reading.missing("no volume in today's opening window (the series has no volume)")

@@ -122,10 +122,14 @@ class FridayDesk:
             self._saved + [r.to_record() for r in self._records], sort_keys=True)))
         for label, text in summarize(self._records).items():
             self.outbox.statistic(label, text)
-        pnl = "n/a" if record.pnl_dollars is None else f"${record.pnl_dollars:,.2f}"
-        self.outbox.log(f"[Progressive Friday] {record.day}: close {record.close}, won {record.won}, "
-                        f"within short strikes {record.closed_within_shorts}, "
-                        f"P&L {pnl} per 1-lot reference condor held to the close")
+        if record.close is None or record.condor is None or record.pnl_dollars is None:
+            why = "no underlying close that day" if record.close is None else "no reference condor was priced"
+            self.outbox.log(f"[Progressive Friday] {record.day}: no outcome ({why}); the reading is kept, "
+                            "the statistics count only Fridays with an outcome")
+            return
+        self.outbox.log(f"[Progressive Friday] {record.day}: close {record.close:.2f}, "
+                        f"{'won' if record.won else 'lost'}, close {'inside' if record.closed_within_shorts else 'outside'} "
+                        f"the short strikes, P&L ${record.pnl_dollars:,.2f} per 1-lot reference condor held to the close")
 
 
 def _describe(condor: ReferenceCondor) -> str:

@@ -1,7 +1,7 @@
 """The five components' foundation behaviour on plain values (no LEAN)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import numpy as np
 import pytest
@@ -333,3 +333,13 @@ def test_chain_columns_arrays_align():
     assert chain.expiries() == [date(2021, 1, 8)]
     assert np.isnan(chain.last[0]) and chain.volume.tolist() == [5.0, 7.0]
     assert len(ChainColumns.empty()) == 0
+
+
+def test_a_short_volume_baseline_says_how_many_sessions_it_had():
+    from analysis.progressive_friday import opening_volume_ratio
+
+    now = datetime(2021, 1, 8, 10, 30)
+    one = opening_volume_ratio(now, time(10, 0), 1e6, [5e5], 20)
+    assert one.value is None and one.reason == "1 earlier session with opening volume (need 5)"
+    four = opening_volume_ratio(now, time(10, 0), 1e6, [5e5, 0.0, 4e5, 3e5, 2e5], 20)
+    assert four.reason == "4 earlier sessions with opening volume (need 5)"  # a zero-volume session is no baseline
