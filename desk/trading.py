@@ -306,7 +306,7 @@ class Trading:
 
 def _tag(trade: Trade) -> str:
     """The log prefix a trader searches for: the Friday 0DTE trade's own, else Section 9B's."""
-    return "[0DTE]" if trade.strategy.startswith("0DTE") else "[Section 9B]"
+    return "[0DTE]" if trade.strategy.startswith(ZERO_DTE_SLOT) else "[Section 9B]"
 
 
 def _marks(market: MarketSnapshot, max_age_minutes: float) -> Callable[[ContractSpec], float | None]:

@@ -109,14 +109,12 @@ def exit_plan(setup: Setup, params: AnalyserParams) -> tuple[float | None, float
 
 def _intent(setup: Setup, created: datetime, params: AnalyserParams, parts: tuple[tuple[str, float], ...]
             ) -> OrderIntent:
-    target, stop = exit_plan(setup, params)
     score_text = " + ".join(f"{name} {points:g}" for name, points in parts)
     return OrderIntent(
         strategy=setup.strategy, legs=tuple(leg.order_leg() for leg in setup.structure.legs), units=1,
         limit_price=setup.prices.limit, created=created, signals=(*setup.signals, f"score: {score_text}"),
-        profit_target=target, stop_loss=stop,
         max_loss=setup.risk.max_loss_dollars(setup.structure.multiplier),
-        value_range=setup.risk.value_range(), exit_rule=exit_rule(params))
+        value_range=setup.risk.value_range(), exit_rule=exit_rule(params)).priced_at(setup.prices.limit)
 
 
 def units_within(max_loss: float | None, budget: float) -> int:

@@ -182,15 +182,15 @@ def retained_bytes(root: object) -> int:
     (they are shared by everything and do not grow with the traffic)."""
     gc.collect()
     seen: set[int] = set()
-    todo = [root]
+    pending = [root]
     total = 0
-    while todo:
-        item = todo.pop()
+    while pending:
+        item = pending.pop()
         if id(item) in seen or isinstance(item, SHARED):
             continue
         seen.add(id(item))
         total += sys.getsizeof(item)
-        todo.extend(gc.get_referents(item))
+        pending.extend(gc.get_referents(item))
     return total
 
 

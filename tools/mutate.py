@@ -216,14 +216,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.keyword:
         args.tests = [*args.tests, "-k", args.keyword]
-    todo = [m for module in args.modules for m in mutants(module)]
+    queued = [m for module in args.modules for m in mutants(module)]
     equivalent = read_equivalent(args.equivalent)
     with tempfile.TemporaryDirectory(prefix="mutate-") as scratch:
         projects = [_copy_project(Path(scratch) / str(i)) for i in range(max(args.jobs, 1))]
         if not _run_tests(projects[0], args.tests, args.timeout):
             print("error: the tests fail without any mutation; fix them first", file=sys.stderr)
             return 2
-        chunks = [todo[i::len(projects)] for i in range(len(projects))]
+        chunks = [queued[i::len(projects)] for i in range(len(projects))]
         with concurrent.futures.ThreadPoolExecutor(len(projects)) as pool:
             results = [r for part in pool.map(lambda pc: _worker(pc[0], pc[1], args.tests, args.timeout),
                                               zip(projects, chunks)) for r in part]
